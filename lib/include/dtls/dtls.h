@@ -1,0 +1,277 @@
+/*
+ * libdtls: a DTLS 1.2 (RFC 6347) engine that does no I/O.
+ *
+ * The caller owns the sockets and the clock. It hands received datagrams in with the
+ * current time, sends the datagrams the engine hands out through the send callback,
+ * and calls back in when dtls_session_next_timeout() is due. Nothing here blocks,
+ * sleeps, reads a clock or opens a file descriptor (certificate files excepted, at
+ * configuration time).
+ *
+ * Objects:
+ *   struct dtls_config   what a session may negotiate: suites, PSKs, certificates,
+ *                        timers, MTU. Shared by many sessions; reference-counted.
+ *   struct dtls_session  one DTLS association, client or server.
+ *   struct dtls_server   the many-sessions-on-one-port server (the reference product's
+ *                        NX_SECURE_DTLS_SERVER): demultiplexes by peer address, answers
+ *                        cookie-less ClientHellos statelessly, creates and frees sessions.
+ *
+ * Threading: a session or server is used by one thread at a time (the caller locks).
+ * A config may be shared by sessions on many threads; its setters are for setup time,
+ * except the certificate add/remove calls, which are safe at any time.
+ */
+#ifndef DTLS_DTLS_H
+#define DTLS_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <dtls/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DTLS_API __attribute__((visibility("default")))
+#define DTLS_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Room a caller leaves before and after a payload passed to dtls_session_seal(). */
+#define DTLS_HEADROOM 29
+#define DTLS_TAILROOM 64
+/* Largest datagram the engine emits or accepts; size receive buffers with it. */
+#define DTLS_MAX_DATAGRAM 65536
+#define DTLS_MAX_PSK_LEN 64
+#define DTLS_MAX_PSK_IDENTITY 128
+
+/* Initialises the crypto libraries; call once before anything else. */
+DTLS_API DTLS_MUST_CHECK int dtls_init(void);
+
+/* ---- configuration ------------------------------------------------------ */
+
+struct dtls_config;
+
+/* Returns a new config with safe defaults, or NULL. The caller owns one reference. */
+DTLS_API struct dtls_config *dtls_config_new(void);
+DTLS_API void dtls_config_ref(struct dtls_config *cfg);
+DTLS_API void dtls_config_unref(struct dtls_config *cfg);
+
+/*
+ * Suites in order of preference, by IANA name or OpenSSL short name, comma-separated
+ * ("TLS_PSK_WITH_AES_128_GCM_SHA256,PSK-AES128-CCM8"). DTLS_ERR_ARG names nothing known.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_ciphers(struct dtls_config *cfg, const char *list);
+/* The IANA name of a suite code point, or NULL. */
+DTLS_API const char *dtls_suite_name(uint16_t id);
+
+/*
+ * PSK (RFC 4279). A client offers its first PSK's identity; a server finds the key for a
+ * received identity among those added here, or asks the lookup callback when set.
+ * Keys are 1..64 bytes, identities 1..128 bytes.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_config_add_psk(struct dtls_config *cfg, const uint8_t *identity,
+						 size_t identity_len, const uint8_t *key, size_t key_len);
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_psk_hint(struct dtls_config *cfg, const char *hint);
+/*
+ * Server-side key lookup: copy the key for identity into key (at most DTLS_MAX_PSK_LEN
+ * bytes) and return its length, or return a negative value for an unknown identity.
+ * Called on the session's thread; `arg` is passed through.
+ */
+typedef int (*dtls_psk_lookup_fn)(void *arg, const uint8_t *identity, size_t identity_len,
+				  uint8_t key[DTLS_MAX_PSK_LEN]);
+DTLS_API void dtls_config_set_psk_lookup(struct dtls_config *cfg, dtls_psk_lookup_fn fn, void *arg);
+
+/* Path MTU: the largest datagram (UDP payload) the engine sends. Default 1400. */
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_mtu(struct dtls_config *cfg, size_t mtu);
+/* Retransmission timer (RFC 6347 4.2.4): initial, maximum, and total give-up time, in ms.
+ * Defaults 1000, 60000, 120000. */
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_timers(struct dtls_config *cfg, uint32_t initial_ms,
+						    uint32_t max_ms, uint32_t total_ms);
+/* Largest handshake message accepted (reassembly bound). Default 32768. */
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_max_message(struct dtls_config *cfg, size_t max);
+/* Require the extended master secret (RFC 7627) from the peer. Default: offered, not required. */
+DTLS_API void dtls_config_require_ems(struct dtls_config *cfg, bool require);
+/* Accept renegotiation started by the peer (secure renegotiation only). Default on. */
+DTLS_API void dtls_config_allow_renegotiation(struct dtls_config *cfg, bool allow);
+/* Server: answer a ClientHello without a valid cookie with a HelloVerifyRequest. Default on. */
+DTLS_API void dtls_config_set_cookies(struct dtls_config *cfg, bool on);
+
+/* ---- certificates (X.509) ----------------------------------------------- */
+
+/*
+ * The local certificate chain and its private key (DER or PEM; PKCS#1 DER, PKCS#8 and
+ * EC keys). Several may be added (say one RSA and one ECDSA); the handshake picks the one
+ * that fits the negotiated suite. err receives a one-line reason naming the file.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_config_add_local_cert(struct dtls_config *cfg, const char *cert_file,
+							const char *key_file, char *err, size_t err_len);
+DTLS_API DTLS_MUST_CHECK int dtls_config_remove_local_cert(struct dtls_config *cfg, const char *cert_file);
+/* Trusted CA certificates (PEM bundle or DER). */
+DTLS_API DTLS_MUST_CHECK int dtls_config_add_trusted(struct dtls_config *cfg, const char *file, char *err,
+						     size_t err_len);
+DTLS_API DTLS_MUST_CHECK int dtls_config_remove_trusted(struct dtls_config *cfg, const char *file);
+/* Server: request and verify a client certificate (required when `require`). */
+DTLS_API void dtls_config_verify_client(struct dtls_config *cfg, bool on, bool require);
+/* Client: the server name to verify in the server certificate and to send as SNI. */
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_server_name(struct dtls_config *cfg, const char *name);
+/* Accept only a peer whose SubjectPublicKeyInfo has this SHA-256 (with or without a CA). */
+DTLS_API DTLS_MUST_CHECK int dtls_config_pin_sha256(struct dtls_config *cfg, const uint8_t pin[32]);
+
+/* ---- sessions ----------------------------------------------------------- */
+
+struct dtls_session;
+
+enum dtls_state {
+	DTLS_STATE_HANDSHAKING,
+	DTLS_STATE_ESTABLISHED,
+	DTLS_STATE_CLOSING,  /* close_notify sent, waiting for the peer's */
+	DTLS_STATE_CLOSED,   /* both close_notify exchanged, or the peer closed */
+	DTLS_STATE_FAILED,   /* a fatal error; dtls_session_error() tells which */
+};
+
+struct dtls_callbacks {
+	/* A datagram to send to the session's peer. Required. */
+	void (*send)(void *arg, const uint8_t *dgram, size_t len);
+	/* Application data received (one record's payload, a span of the caller's datagram
+	 * buffer valid during the call). Zero-length records are delivered too. */
+	void (*data)(void *arg, const uint8_t *data, size_t len);
+	/* The handshake (or a renegotiation) completed. Optional. */
+	void (*established)(void *arg);
+	/* The session ended: closed cleanly (err == DTLS_ERR_CLOSED) or failed. Optional. */
+	void (*ended)(void *arg, int err);
+	/*
+	 * Server sessions: decide whether the authenticated peer identity may proceed.
+	 * Return 0 to accept, a negative error (DTLS_ERR_ACCESS_DENIED) to refuse. Optional.
+	 */
+	int (*authorize)(void *arg, struct dtls_session *s);
+};
+
+/* A client session; call dtls_session_start() to send the first ClientHello. */
+DTLS_API struct dtls_session *dtls_session_new_client(struct dtls_config *cfg, const struct dtls_callbacks *cb,
+						      void *arg);
+/*
+ * A server session for one peer. The caller feeds it the ClientHello that carried a valid
+ * cookie (dtls_server does this); `peer` identifies the client for the cookie check.
+ */
+DTLS_API struct dtls_session *dtls_session_new_server(struct dtls_config *cfg, const struct dtls_callbacks *cb,
+						      void *arg, const struct sockaddr *peer, socklen_t peer_len);
+/* Frees the session without sending anything (see dtls_session_close). */
+DTLS_API void dtls_session_free(struct dtls_session *s);
+/* Replaces the callback argument (for callers that learn it after creation). */
+DTLS_API void dtls_session_set_arg(struct dtls_session *s, void *arg);
+
+DTLS_API DTLS_MUST_CHECK int dtls_session_start(struct dtls_session *s, uint64_t now_ms);
+
+/*
+ * Processes one received datagram, in place (the buffer is modified). Returns 0, or the
+ * session's sticky fatal error. Records that fail authentication, replays and garbage
+ * are dropped silently and counted, as RFC 6347 says.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_session_handle(struct dtls_session *s, uint8_t *dgram, size_t len,
+						 uint64_t now_ms);
+/* When the engine next needs dtls_session_timeout(); UINT64_MAX for never. */
+DTLS_API uint64_t dtls_session_next_timeout(const struct dtls_session *s);
+DTLS_API DTLS_MUST_CHECK int dtls_session_timeout(struct dtls_session *s, uint64_t now_ms);
+
+/* Sends one application data record (copies; for the hot path see dtls_session_seal). */
+DTLS_API DTLS_MUST_CHECK int dtls_session_send(struct dtls_session *s, const uint8_t *data, size_t len);
+/*
+ * Seals payload[0..len) in place as one application data record, without sending it:
+ * payload has DTLS_HEADROOM writable bytes before it and DTLS_TAILROOM after it; *rec and
+ * *rec_len receive the record to send. DTLS_ERR_NOT_ESTABLISHED before the handshake.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_session_seal(struct dtls_session *s, uint8_t *payload, size_t len,
+					       uint8_t **rec, size_t *rec_len);
+/* The largest application payload one record can carry within the path MTU. */
+DTLS_API size_t dtls_session_max_payload(const struct dtls_session *s);
+
+/*
+ * Sends close_notify. The session moves to CLOSING and to CLOSED when the peer's
+ * close_notify arrives; if it has not arrived when the timer fires, the session ends with
+ * DTLS_ERR_CLOSE_FAIL (the reference product's NX_SECURE_TLS_SESSION_CLOSE_FAIL).
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_session_close(struct dtls_session *s, uint64_t now_ms);
+
+DTLS_API enum dtls_state dtls_session_state(const struct dtls_session *s);
+/* The first fatal error, or 0. */
+DTLS_API int dtls_session_error(const struct dtls_session *s);
+/* The alert description the peer sent (DTLS_ALERT_NONE if none), and the one we sent. */
+DTLS_API int dtls_session_peer_alert(const struct dtls_session *s);
+DTLS_API int dtls_session_sent_alert(const struct dtls_session *s);
+DTLS_API bool dtls_session_is_client(const struct dtls_session *s);
+/* Negotiated suite code point (0 before ServerHello). */
+DTLS_API uint16_t dtls_session_suite(const struct dtls_session *s);
+/* The PSK identity the client used (server and client), or NULL. */
+DTLS_API const uint8_t *dtls_session_psk_identity(const struct dtls_session *s, size_t *len);
+/* The peer certificate's SHA-256 SPKI pin and whether it carries a name (CN or SAN). */
+DTLS_API bool dtls_session_peer_pin(const struct dtls_session *s, uint8_t pin[32]);
+DTLS_API bool dtls_session_peer_has_name(const struct dtls_session *s, const char *name);
+/* Number of completed handshakes (1 after the first, 2 after one renegotiation...). */
+DTLS_API unsigned dtls_session_handshakes(const struct dtls_session *s);
+
+struct dtls_session_stats {
+	uint64_t records_in, records_out;
+	uint64_t dropped_mac, dropped_replay, dropped_malformed, dropped_epoch;
+	uint64_t retransmits;
+};
+DTLS_API void dtls_session_stats(const struct dtls_session *s, struct dtls_session_stats *out);
+
+/* ---- the server: many sessions on one UDP port -------------------------- */
+
+struct dtls_server;
+
+struct dtls_server_callbacks {
+	/* Send dgram to the peer at addr. Required. */
+	void (*send)(void *arg, const struct sockaddr *addr, socklen_t len, const uint8_t *dgram, size_t n);
+	/* A new session passed the cookie exchange: return 0 to accept it, negative to drop
+	 * the ClientHello. The session's user pointer may be set with dtls_session_set_user. */
+	int (*connect)(void *arg, struct dtls_session *s, const struct sockaddr *addr, socklen_t len);
+	/* Application data from a session. */
+	void (*data)(void *arg, struct dtls_session *s, const uint8_t *data, size_t len);
+	/* A session completed its handshake (or a renegotiation). Optional. */
+	void (*established)(void *arg, struct dtls_session *s);
+	/* A session ended and is about to be freed. Optional. */
+	void (*ended)(void *arg, struct dtls_session *s, int err);
+	/* As dtls_callbacks.authorize. Optional. */
+	int (*authorize)(void *arg, struct dtls_session *s);
+};
+
+DTLS_API struct dtls_server *dtls_server_new(struct dtls_config *cfg, const struct dtls_server_callbacks *cb,
+					     void *arg, size_t max_sessions);
+/* Sends nothing; frees every session. */
+DTLS_API void dtls_server_free(struct dtls_server *srv);
+DTLS_API DTLS_MUST_CHECK int dtls_server_handle(struct dtls_server *srv, const struct sockaddr *from,
+						socklen_t from_len, uint8_t *dgram, size_t len, uint64_t now_ms);
+DTLS_API uint64_t dtls_server_next_timeout(const struct dtls_server *srv);
+DTLS_API DTLS_MUST_CHECK int dtls_server_timeout(struct dtls_server *srv, uint64_t now_ms);
+/* The session of a peer address, or NULL. */
+DTLS_API struct dtls_session *dtls_server_find(struct dtls_server *srv, const struct sockaddr *addr,
+					       socklen_t len);
+/* Sends close_notify on every session. */
+DTLS_API void dtls_server_close_all(struct dtls_server *srv, uint64_t now_ms);
+DTLS_API size_t dtls_server_session_count(const struct dtls_server *srv);
+DTLS_API void dtls_session_set_user(struct dtls_session *s, void *user);
+DTLS_API void *dtls_session_user(const struct dtls_session *s);
+
+/*
+ * The stateless cookie exchange on its own, for callers that keep their own session map
+ * (the gateway daemon). Given a datagram from an address with no session:
+ *   DTLS_OK           it is a ClientHello with a valid cookie: create a server session
+ *                     and feed it this datagram;
+ *   DTLS_ERR_COOKIE   answer with the HelloVerifyRequest written to hvr/hvr_len (never
+ *                     longer than the datagram that caused it);
+ *   other negative    drop it silently.
+ * Allocates nothing. Thread-safe against itself; dtls_cookie_rotate needs exclusion.
+ */
+struct dtls_cookie_jar;
+DTLS_API struct dtls_cookie_jar *dtls_cookie_jar_new(uint64_t now_ms, uint64_t lifetime_ms);
+DTLS_API void dtls_cookie_jar_free(struct dtls_cookie_jar *jar);
+DTLS_API void dtls_cookie_rotate(struct dtls_cookie_jar *jar, uint64_t now_ms);
+DTLS_API DTLS_MUST_CHECK int dtls_cookie_check(const struct dtls_cookie_jar *jar, const struct sockaddr *from,
+					       socklen_t from_len, const uint8_t *dgram, size_t len, uint8_t *hvr,
+					       size_t hvr_cap, size_t *hvr_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
