@@ -1,0 +1,171 @@
+#!/bin/sh
+# mkpki.sh OUTDIR: generates the test PKI of dtlsgw with GnuTLS certtool.
+#
+#   ca.pem ca.der ca.key                 root CA (RSA-2048)
+#   int.pem int.der int.key              intermediate CA (RSA-2048), signed by the root
+#   server-ec.{pem,der,key}              P-256, CN/DNS gw.test, IP 127.0.0.1 and ::1, TLS server
+#     server-ec.key.der                  its key as PKCS#8 DER
+#     server-ec.sec1.der                 its key as SEC1 DER
+#     server-ec.p8.pem                   its key as PKCS#8 PEM
+#   server-rsa.{pem,der,key}             RSA-2048, digitalSignature+keyEncipherment, same names
+#     server-rsa.key.der                 its key as PKCS#1 DER
+#     server-rsa.p8.pem server-rsa.p8.der its key as PKCS#8 PEM and DER
+#   server-ec384.{pem,der,key}           P-384, same names
+#   client.{pem,der,key}                 P-256, CN/DNS client1.gw.test, TLS client
+#   client-rsa.{pem,der,key}             RSA-2048, CN/DNS client-rsa.gw.test, TLS client
+#   server-expired.{pem,key}             like server-ec, valid 2023-01-01 .. 2024-01-01
+#   server-wrong.{pem,key}               like server-ec, but CN/DNS wrong.test
+#   other-ca.{pem,key}                   an unrelated root CA
+#   server-unknown.{pem,key}             like server-ec, signed by other-ca
+#   NAME-chain.pem                       leaf followed by int.pem, for every leaf signed by int
+#
+# Keys are made once and kept; certificates are issued again on every run. Leaves
+# are valid from a day back (clock skew) for ten years, CAs for twenty. Prints
+# nothing but errors.
+set -eu
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 OUTDIR" >&2
+	exit 2
+fi
+out=$1
+mkdir -p "$out"
+cd "$out"
+
+export TZ=UTC LC_ALL=C
+log=$(mktemp "${TMPDIR:-/tmp}/mkpki.XXXXXX")
+tmpl=$(mktemp "${TMPDIR:-/tmp}/mkpki-tmpl.XXXXXX")
+trap 'rm -f "$log" "$tmpl"' EXIT
+
+# Serialise concurrent runs into the same directory.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>.mkpki.lock
+	flock 9
+fi
+
+run() {
+	if ! "$@" >>"$log" 2>&1; then
+		cat "$log" >&2
+		echo "mkpki.sh: failed: $*" >&2
+		exit 1
+	fi
+}
+
+start=$(date -u -d '1 day ago' '+%Y-%m-%d %H:%M:%S')
+end_leaf=$(date -u -d '10 years' '+%Y-%m-%d %H:%M:%S')
+end_ca=$(date -u -d '20 years' '+%Y-%m-%d %H:%M:%S')
+
+# key NAME rsa|p256|p384: makes NAME.key (PKCS#1 / SEC1 PEM) unless it exists.
+key() {
+	[ -s "$1.key" ] && return 0
+	case $2 in
+	rsa) run certtool -p --key-type rsa --bits 2048 --no-text --outfile "$1.key.tmp" ;;
+	p256) run certtool -p --key-type ecdsa --curve secp256r1 --no-text --outfile "$1.key.tmp" ;;
+	p384) run certtool -p --key-type ecdsa --curve secp384r1 --no-text --outfile "$1.key.tmp" ;;
+	esac
+	mv "$1.key.tmp" "$1.key"
+}
+
+# cert NAME ISSUER|self: issues NAME.pem and NAME.der from NAME.key and $tmpl.
+cert() {
+	if [ "$2" = self ]; then
+		run certtool --generate-self-signed --load-privkey "$1.key" \
+			--template "$tmpl" --no-text --outfile "$1.pem"
+	else
+		run certtool --generate-certificate --load-privkey "$1.key" \
+			--load-ca-certificate "$2.pem" --load-ca-privkey "$2.key" \
+			--template "$tmpl" --no-text --outfile "$1.pem"
+	fi
+	run certtool --certificate-info --infile "$1.pem" --outder --outfile "$1.der"
+}
+
+ca_tmpl() { # CN
+	cat >"$tmpl" <<-T
+	cn = "$1"
+	organization = "dtlsgw test"
+	ca
+	cert_signing_key
+	crl_signing_key
+	activation_date = "$start"
+	expiration_date = "$end_ca"
+	T
+}
+
+# leaf_tmpl CN server|client [encryption] [ACTIVATION EXPIRATION]
+leaf_tmpl() {
+	{
+		echo "cn = \"$1\""
+		echo "organization = \"dtlsgw test\""
+		echo "dns_name = \"$1\""
+		if [ "$2" = server ]; then
+			echo 'ip_address = "127.0.0.1"'
+			echo 'ip_address = "::1"'
+			echo 'tls_www_server'
+		else
+			echo 'tls_www_client'
+		fi
+		echo 'signing_key'
+		[ "${3:-}" = encryption ] && echo 'encryption_key'
+		echo "activation_date = \"${4:-$start}\""
+		echo "expiration_date = \"${5:-$end_leaf}\""
+	} >"$tmpl"
+}
+
+chain() { cat "$1.pem" int.pem >"$1-chain.pem"; }
+
+key ca rsa
+ca_tmpl "dtlsgw Test Root CA"
+cert ca self
+
+key int rsa
+ca_tmpl "dtlsgw Test Intermediate CA"
+cert int ca
+
+key other-ca p256
+ca_tmpl "dtlsgw Other CA"
+cert other-ca self
+
+key server-ec p256
+leaf_tmpl gw.test server
+cert server-ec int
+chain server-ec
+run certtool --to-p8 --load-privkey server-ec.key --password= --outder --outfile server-ec.key.der
+run certtool --to-p8 --load-privkey server-ec.key --password= --no-text --outfile server-ec.p8.pem
+run certtool -k --infile server-ec.key --outder --outfile server-ec.sec1.der
+
+key server-rsa rsa
+leaf_tmpl gw.test server encryption
+cert server-rsa int
+chain server-rsa
+run certtool -k --infile server-rsa.key --outder --outfile server-rsa.key.der
+run certtool --to-p8 --load-privkey server-rsa.key --password= --no-text --outfile server-rsa.p8.pem
+run certtool --to-p8 --load-privkey server-rsa.key --password= --outder --outfile server-rsa.p8.der
+
+key server-ec384 p384
+leaf_tmpl gw.test server
+cert server-ec384 int
+chain server-ec384
+
+key client p256
+leaf_tmpl client1.gw.test client
+cert client int
+chain client
+
+key client-rsa rsa
+leaf_tmpl client-rsa.gw.test client
+cert client-rsa int
+chain client-rsa
+
+key server-expired p256
+leaf_tmpl gw.test server "" "2023-01-01 00:00:00" "2024-01-01 00:00:00"
+cert server-expired int
+chain server-expired
+
+key server-wrong p256
+leaf_tmpl wrong.test server
+cert server-wrong int
+chain server-wrong
+
+key server-unknown p256
+leaf_tmpl gw.test server
+cert server-unknown other-ca
