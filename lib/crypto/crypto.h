@@ -35,6 +35,21 @@ MUST_CHECK int hash_buf(enum hash_alg alg, const void *data, size_t len, uint8_t
 MUST_CHECK int hmac_buf(enum hash_alg alg, const void *key, size_t key_len, const void *data, size_t len,
 			uint8_t out[static HASH_MAX_LEN]);
 
+/*
+ * A running hash (the handshake transcript). hash_peek writes the digest of everything
+ * fed so far and leaves the context running. A context is not safe for concurrent use.
+ */
+struct hash_ctx {
+	void *h; /* gnutls_hash_hd_t */
+	enum hash_alg alg;
+};
+
+MUST_CHECK int hash_init(struct hash_ctx *c, enum hash_alg alg);
+MUST_CHECK int hash_update(struct hash_ctx *c, const void *data, size_t len);
+MUST_CHECK int hash_peek(const struct hash_ctx *c, uint8_t out[static HASH_MAX_LEN]);
+/* Safe on a context whose init failed or that was already freed. */
+void hash_free(struct hash_ctx *c);
+
 /* A keyed HMAC context that can be used for many messages (the record MAC). */
 struct hmac_ctx {
 	void *h; /* gnutls_hmac_hd_t */
