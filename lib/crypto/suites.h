@@ -59,6 +59,9 @@ static inline bool suite_uses_cert(const struct suite *s)
 	return s->kx == KX_RSA || s->kx == KX_ECDHE_ECDSA || s->kx == KX_ECDHE_RSA;
 }
 
+/* The OpenSSL-style short name ("PSK-AES128-GCM-SHA256") of a table row; never NULL. */
+const char *suite_short_name(const struct suite *s);
+
 /* Largest expansion of a record's payload under this suite: explicit IV + tag, or IV + MAC + padding. */
 size_t suite_record_overhead(const struct suite *s);
 
