@@ -50,7 +50,10 @@ MUST_CHECK int hash_peek(const struct hash_ctx *c, uint8_t out[static HASH_MAX_L
 /* Safe on a context whose init failed or that was already freed. */
 void hash_free(struct hash_ctx *c);
 
-/* A keyed HMAC context that can be used for many messages (the record MAC). */
+/*
+ * A keyed HMAC context that can be used for many messages (the record MAC). Not safe for
+ * concurrent use: callers serialise per context or keep one per thread.
+ */
 struct hmac_ctx {
 	void *h; /* gnutls_hmac_hd_t */
 	enum hash_alg alg;
@@ -101,6 +104,12 @@ enum cipher_alg {
 	CIPHER_AES_256_CBC,
 };
 
+/*
+ * Keyed cipher contexts. Seal/open and encrypt/decrypt change the state of the library
+ * handle (nonce/IV, counters), so one context must not be used by two threads at once:
+ * serialise per context, or key one context per thread. The *_free functions (here and
+ * hmac_free) are safe after a failed *_init and when called twice.
+ */
 struct aead_ctx {
 	void *h; /* gnutls_aead_cipher_hd_t */
 	size_t tag_len;
