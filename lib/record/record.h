@@ -92,7 +92,9 @@ MUST_CHECK int rec_seal(struct rec_cipher *c, struct rec_header *h, uint8_t *pay
  * Opens the record with header h whose fragment (h->length bytes) is at frag, in place.
  * On success *plain points inside frag. DTLS_ERR_BAD_RECORD_MAC for any authentication,
  * padding or length failure; the time taken does not depend on where a CBC record's
- * padding or MAC went wrong.
+ * padding or MAC went wrong. DTLS_ERR_RECORD_OVERFLOW if an authentic record (or a
+ * null-cipher one) holds more than REC_MAX_PLAINTEXT bytes. The fragment's bytes are
+ * overwritten (in place), also when the record is refused.
  */
 MUST_CHECK int rec_open(struct rec_cipher *c, const struct rec_header *h, uint8_t *frag,
 			uint8_t **plain, size_t *plain_len);
@@ -130,6 +132,8 @@ void rec_layer_free(struct rec_layer *l);
 /*
  * Installs read keys for `epoch` (usually current + 1). From then on records of that
  * epoch are opened. If all read slots are used, the lowest epoch is retired first.
+ * DTLS_ERR_ARG if `epoch` already has read keys (a second install would reset its
+ * replay window): install once per epoch, e.g. not again on a retransmitted CCS.
  */
 MUST_CHECK int rec_read_install(struct rec_layer *l, uint16_t epoch, const struct suite *suite,
 				const uint8_t *key, const uint8_t *iv, const uint8_t *mac_key);
@@ -139,6 +143,8 @@ void rec_read_retire_below(struct rec_layer *l, uint16_t epoch);
 /*
  * Installs write keys for `epoch` and makes it the current write epoch; the previous one
  * stays usable by rec_layer_seal_epoch (a retransmitted flight) until the next install.
+ * DTLS_ERR_ARG unless `epoch` is above the current write epoch (epochs only go up, so
+ * no (epoch, seq) is ever sealed twice).
  */
 MUST_CHECK int rec_write_install(struct rec_layer *l, uint16_t epoch, const struct suite *suite,
 				 const uint8_t *key, const uint8_t *iv, const uint8_t *mac_key);
