@@ -32,6 +32,13 @@
 			goto label;                 \
 	} while (0)
 
+/* For a call whose failure is handled elsewhere (a session's sticky error, say). */
+#define IGNORE_RESULT(expr)                         \
+	do {                                        \
+		int ignored_rc_ = (expr);           \
+		(void)ignored_rc_;                  \
+	} while (0)
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

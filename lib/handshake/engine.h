@@ -1,0 +1,252 @@
+/*
+ * The engine's internal state: the configuration and the session. Only lib/ sees this.
+ *
+ * A session is used by one thread at a time (the caller's lock). Its handshake state
+ * (struct hs) exists only while a handshake runs or its last flight may still have to
+ * be retransmitted; an idle established session keeps only the record layer and a few
+ * fields.
+ */
+#ifndef DTLS_ENGINE_H
+#define DTLS_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <dtls/dtls.h>
+
+#include "common/guard.h"
+#include "crypto/crypto.h"
+#include "crypto/suites.h"
+#include "handshake/message.h"
+#include "record/record.h"
+
+struct pki_identity;
+struct pki_trust;
+struct pki_peer;
+
+/* ---- configuration ------------------------------------------------------ */
+
+#define CFG_MAX_SUITES 16
+#define CFG_MAX_LOCAL_CERTS 4
+
+struct psk_entry {
+	uint8_t identity[DTLS_MAX_PSK_IDENTITY];
+	size_t identity_len;
+	uint8_t key[DTLS_MAX_PSK_LEN];
+	size_t key_len;
+};
+
+struct local_cert {
+	struct pki_identity *id; /* one reference */
+	char *file;
+};
+
+struct dtls_config {
+	atomic_int refs;
+	uint16_t suites[CFG_MAX_SUITES];
+	size_t n_suites;
+
+	struct psk_entry *psks;
+	size_t n_psks;
+	char psk_hint[DTLS_MAX_PSK_IDENTITY + 1];
+	dtls_psk_lookup_fn psk_lookup;
+	void *psk_lookup_arg;
+
+	size_t mtu;
+	uint32_t timer_initial_ms, timer_max_ms, timer_total_ms;
+	size_t max_message;
+	bool require_ems;
+	bool allow_reneg;
+	bool cookies;
+
+	/* Certificates may change while sessions run: under cert_lock; a handshake takes
+	 * references to what it uses when it starts. */
+	pthread_mutex_t cert_lock;
+	struct local_cert local[CFG_MAX_LOCAL_CERTS];
+	size_t n_local;
+	struct pki_trust *trust; /* NULL until a CA is added */
+	bool verify_client, require_client_cert;
+	char *server_name;
+	bool have_pin;
+	uint8_t pin[32];
+	/* Wall-clock seconds for certificate validity; the library itself reads no clock. */
+	uint64_t (*wall_clock)(void);
+};
+
+/* ---- handshake state ---------------------------------------------------- */
+
+#define HS_WINDOW 4        /* messages buffered ahead of the next expected one */
+#define FLIGHT_MAX_MSGS 8
+
+/* A handshake message being reassembled from fragments. */
+struct reasm {
+	bool used;
+	uint8_t type;
+	uint16_t seq;
+	uint16_t epoch;      /* record epoch it arrived in (all fragments must agree) */
+	uint32_t len;
+	uint32_t have;       /* bytes received so far */
+	uint8_t *body;       /* len bytes */
+	uint8_t *bitmap;     /* a bit per byte received */
+};
+
+/* One message of an outgoing flight, kept whole so a retransmission can re-fragment it. */
+struct flight_msg {
+	uint8_t content_type; /* CT_HANDSHAKE or CT_CHANGE_CIPHER_SPEC */
+	uint16_t epoch;
+	uint8_t *msg;         /* handshake header (unfragmented form) + body */
+	size_t len;
+};
+
+struct flight {
+	struct flight_msg msgs[FLIGHT_MAX_MSGS];
+	size_t n;
+};
+
+struct hs {
+	int row;                   /* position in the role's table of expected messages */
+	bool done;                 /* Finished exchanged; only retransmission duty left */
+	uint16_t epoch;            /* the epoch this handshake's first flights are protected in */
+	uint16_t send_seq;         /* next message_seq we send */
+	uint16_t recv_seq;         /* next message_seq we expect */
+	struct reasm pending[HS_WINDOW];
+
+	uint8_t *transcript;       /* all messages hashed so far, in the unfragmented form */
+	size_t transcript_len, transcript_cap;
+
+	uint8_t client_random[32], server_random[32];
+	const struct suite *suite;
+	struct kex_key kex;
+	bool kex_ready;
+	uint8_t master[48];
+	bool ems;
+	bool peer_reneg_ext;       /* the peer sent renegotiation_info or the SCSV */
+	uint8_t cookie[HELLO_MAX_COOKIE];
+	size_t cookie_len;
+
+	uint8_t psk[DTLS_MAX_PSK_LEN];
+	size_t psk_len;
+	uint8_t psk_identity[DTLS_MAX_PSK_IDENTITY];
+	size_t psk_identity_len;
+
+	uint16_t peer_sigalgs[32];
+	size_t n_peer_sigalgs;
+	uint16_t peer_groups[16];
+	size_t n_peer_groups;
+
+	struct pki_identity *local; /* reference, the chain we send (if any) */
+	struct pki_trust *trust;    /* reference, to verify the peer */
+	struct pki_peer *peer;      /* the verified peer certificate (owned) */
+	bool cert_requested;        /* server: we sent CertificateRequest; client: we got one */
+	bool peer_sent_cert;        /* the peer's Certificate message was not empty */
+	bool have_server_ecdh;      /* client: ServerKeyExchange seen */
+	uint8_t server_point[KEX_MAX_PUB];
+	size_t server_point_len;
+	uint16_t server_group;
+
+	uint8_t verify_data_client[12], verify_data_server[12];
+
+	struct flight out;
+	uint64_t started_ms;       /* first flight of this handshake */
+	uint64_t sent_ms;          /* last (re)transmission of `out` */
+	uint32_t rto_ms;           /* current retransmission timeout */
+	bool timer_on;
+	uint64_t peer_rexmit_ms;   /* last retransmission the peer's retransmission caused */
+	uint64_t linger_until;     /* done: keep `out` for the peer's retransmissions until then */
+};
+
+/* ---- session ------------------------------------------------------------ */
+
+#define EARLY_DATA_SLOTS 0
+
+struct dtls_session {
+	struct dtls_config *cfg;   /* one reference */
+	struct dtls_callbacks cb;
+	void *arg;
+	void *user;
+	bool client;
+	enum dtls_state state;
+	int error;                 /* sticky first fatal error */
+	int peer_alert, sent_alert;
+
+	struct rec_layer rec;
+	struct hs *hs;             /* NULL when no handshake is running or lingering */
+
+	const struct suite *suite; /* of the current epoch */
+	uint16_t established_epoch; /* application data is accepted from this epoch on; 0 = none */
+	unsigned handshakes;
+	bool secure_reneg;         /* both sides did RFC 5746 */
+	uint8_t client_verify[12], server_verify[12];
+	uint8_t psk_identity[DTLS_MAX_PSK_IDENTITY];
+	size_t psk_identity_len;
+	bool have_peer_pin;
+	uint8_t peer_pin[32];
+	struct pki_peer *peer;     /* the peer certificate of the last handshake (owned) */
+
+	struct sockaddr_storage peer_addr;
+	socklen_t peer_addr_len;
+
+	uint64_t now_ms;           /* the time of the call being processed */
+	uint64_t close_deadline;   /* CLOSING: when to give up on the peer's close_notify */
+	uint64_t retire_at;        /* when to forget the previous read epoch; 0 = nothing to do */
+
+	struct dtls_session_stats stats;
+
+	uint8_t *scratch;          /* one datagram being built: mtu + room */
+	size_t scratch_cap;
+};
+
+/* ---- shared between the engine's files ---------------------------------- */
+
+/* Ends the session with err (sending its alert if it has one). Returns err. */
+int session_fail(struct dtls_session *s, int err);
+/* Sends an alert record in the current write epoch. */
+void session_send_alert(struct dtls_session *s, uint8_t level, uint8_t desc);
+
+/* handshake.c */
+MUST_CHECK int hs_begin(struct dtls_session *s);
+void hs_free(struct dtls_session *s);
+/* A handshake-content record's plaintext, from epoch `epoch`. */
+MUST_CHECK int hs_handle_record(struct dtls_session *s, uint16_t epoch, const uint8_t *p, size_t n);
+/* A ChangeCipherSpec record. */
+MUST_CHECK int hs_handle_ccs(struct dtls_session *s, uint16_t epoch, const uint8_t *p, size_t n);
+/* A record of the handshake's next epoch failed to authenticate. */
+MUST_CHECK int hs_bad_record(struct dtls_session *s, uint16_t epoch);
+uint64_t hs_next_timeout(const struct dtls_session *s);
+MUST_CHECK int hs_timeout(struct dtls_session *s);
+/* Client: send the first ClientHello of a handshake. */
+MUST_CHECK int hs_client_start(struct dtls_session *s);
+
+/* flight.c */
+void flight_clear(struct flight *f);
+MUST_CHECK int flight_add(struct dtls_session *s, uint8_t content_type, uint16_t epoch, uint8_t hs_type,
+			  const uint8_t *body, size_t len);
+MUST_CHECK int flight_send(struct dtls_session *s);
+
+/* reassembly.c */
+/* Takes one handshake fragment. Returns 1 when the message `recv_seq` is complete. */
+MUST_CHECK int reasm_add(struct dtls_session *s, uint16_t epoch, const struct hs_header *h,
+			 struct wire_reader *frag);
+struct reasm *reasm_next(struct dtls_session *s);
+void reasm_release(struct reasm *m);
+
+/* transcript.c */
+MUST_CHECK int transcript_add(struct hs *hs, uint8_t type, uint16_t seq, const uint8_t *body, size_t len);
+MUST_CHECK int transcript_hash(const struct hs *hs, enum hash_alg alg, uint8_t out[static HASH_MAX_LEN]);
+void transcript_reset(struct hs *hs);
+
+/* keys.c */
+MUST_CHECK int keys_master_secret(struct dtls_session *s, const uint8_t *pms, size_t pms_len);
+MUST_CHECK int keys_install(struct dtls_session *s, bool read);
+MUST_CHECK int keys_finished(struct dtls_session *s, bool client_side, uint8_t out[static 12]);
+
+/* The sticky error, or 0 if the session can still work. */
+static inline int session_dead(const struct dtls_session *s)
+{
+	return s->error;
+}
+
+#endif
