@@ -252,9 +252,14 @@ int hs_bad_record(struct dtls_session *s, uint16_t epoch)
 	 * RFC 6347 4.1.2.7 allows ending with bad_record_mac; garbage elsewhere is dropped. */
 	const struct hs_row *rows = s->client ? client_rows : server_rows;
 	size_t n = s->client ? client_rows_n : server_rows_n;
-	if (!hs || hs->done || epoch != hs->epoch + 1 || hs->row <= 0 || (size_t)hs->row >= n)
+	if (!hs || hs->done || epoch != hs->epoch + 1 || hs->row <= 0)
 		return DTLS_OK;
-	int next = rows[hs->row].type;
+	size_t i = (size_t)hs->row;
+	while (i < n && row_when(s, &rows[i]) == ROW_SKIP)
+		i++;
+	if (i >= n)
+		return DTLS_OK;
+	int next = rows[i].type;
 	if (next != HS_CHANGE_CIPHER_SPEC && next != HS_FINISHED)
 		return DTLS_OK;
 	return session_fail(s, DTLS_ERR_BAD_RECORD_MAC);

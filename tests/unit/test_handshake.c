@@ -1,0 +1,292 @@
+/*
+ * The engine end to end, in process: a client session and a dtls_server over the
+ * simulated network (tests/unit/simnet.c), for every PSK suite, lossless and lossy.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handshake/engine.h"
+#include "harness.h"
+#include "simnet.h"
+
+static const char *psk_suites[] = {
+	"TLS_PSK_WITH_AES_128_GCM_SHA256",
+	"TLS_PSK_WITH_AES_128_CCM_8",
+	"TLS_PSK_WITH_AES_128_CBC_SHA256",
+	"TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256",
+	"TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256",
+};
+
+static const uint8_t key1[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t key2[16] = { 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0 };
+
+static struct dtls_config *psk_config(const char *suite, const char *identity, const uint8_t *key)
+{
+	struct dtls_config *cfg = dtls_config_new();
+	CU_ASSERT_FATAL(cfg != NULL);
+	if (suite)
+		CU_ASSERT_FATAL(dtls_config_set_ciphers(cfg, suite) == 0);
+	CU_ASSERT_FATAL(dtls_config_add_psk(cfg, (const uint8_t *)identity, strlen(identity), key, 16) == 0);
+	return cfg;
+}
+
+static bool all_delivered(struct simnet *n)
+{
+	for (unsigned i = 0; i < 50; i++)
+		if (!n->client_got[i] || !n->server_got[i])
+			return false;
+	return true;
+}
+
+static bool client_done(struct simnet *n)
+{
+	return n->client_ended;
+}
+
+static bool both_done(struct simnet *n)
+{
+	return n->client_ended && n->server_ended;
+}
+
+/* One handshake and 50 messages each way; with loss, at most once and intact. */
+static void run_suite(const char *suite, unsigned loss, unsigned dup, unsigned reorder, uint64_t seed)
+{
+	struct dtls_config *c = psk_config(suite, "client1", key1);
+	struct dtls_config *s = psk_config(suite, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, s, seed);
+	n.loss_pct = loss, n.dup_pct = dup, n.reorder_pct = reorder;
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	bool up = simnet_run(&n, simnet_established, 120000);
+	if (!up)
+		fprintf(stderr, "\n%s seed %llu: no handshake (client %s, err %d)\n", suite, (unsigned long long)seed,
+			dtls_strerror(dtls_session_error(n.client)), dtls_session_error(n.client));
+	CU_ASSERT_FATAL(up);
+	CU_ASSERT_STRING_EQUAL(dtls_suite_name(dtls_session_suite(n.client)), suite);
+	CU_ASSERT_EQUAL(dtls_session_suite(n.server_session), dtls_session_suite(n.client));
+
+	for (unsigned i = 0; i < 50; i++) {
+		CU_ASSERT(simnet_send(&n, true, i) == 0);
+		CU_ASSERT(simnet_send(&n, false, i) == 0);
+	}
+	simnet_run(&n, all_delivered, 10000);
+	unsigned delivered = 0;
+	for (unsigned i = 0; i < SIMNET_MSGS; i++) {
+		CU_ASSERT(n.client_got[i] <= 1);
+		CU_ASSERT(n.server_got[i] <= 1);
+		delivered += n.client_got[i] + n.server_got[i];
+	}
+	CU_ASSERT_EQUAL(n.corrupt, 0);
+	if (loss == 0) {
+		CU_ASSERT_EQUAL(delivered, 100);
+	} else {
+		CU_ASSERT(delivered > 30); /* most get through; none twice */
+	}
+
+	/* close_notify both ways */
+	CU_ASSERT(dtls_session_close(n.client, n.now) == 0);
+	simnet_run(&n, client_done, 30000);
+	if (loss == 0) {
+		CU_ASSERT_EQUAL(n.client_err, DTLS_ERR_CLOSED);
+		CU_ASSERT(n.server_ended);
+		CU_ASSERT_EQUAL(n.server_err, DTLS_ERR_CLOSED);
+	} else {
+		CU_ASSERT(n.client_err == DTLS_ERR_CLOSED || n.client_err == DTLS_ERR_CLOSE_FAIL);
+	}
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static void test_psk_suites_lossless(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(psk_suites); i++)
+		run_suite(psk_suites[i], 0, 0, 0, 1);
+}
+
+static void test_psk_suites_lossy(void)
+{
+	/* 30% loss, some duplicates and reordering, several seeds per suite. */
+	for (size_t i = 0; i < ARRAY_LEN(psk_suites); i++)
+		for (uint64_t seed = 1; seed <= 8; seed++)
+			run_suite(psk_suites[i], 30, 10, 20, seed * 7919 + i);
+}
+
+static void test_small_mtu_fragments(void)
+{
+	struct dtls_config *c = psk_config("TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256", "client1", key1);
+	struct dtls_config *s = psk_config("TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256", "client1", key1);
+	CU_ASSERT(dtls_config_set_mtu(c, 200) == 0);
+	CU_ASSERT(dtls_config_set_mtu(s, 200) == 0);
+	CU_ASSERT(dtls_config_set_psk_hint(s, "a hint long enough to need more than one fragment when the mtu is "
+					      "tiny, which it is here: two hundred bytes") == 0);
+	struct simnet n;
+	simnet_init(&n, c, s, 5);
+	n.loss_pct = 20, n.reorder_pct = 30, n.dup_pct = 10;
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT(simnet_run(&n, simnet_established, 120000));
+	CU_ASSERT(n.max_datagram <= 200);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static void test_wrong_psk(void)
+{
+	struct dtls_config *c = psk_config("TLS_PSK_WITH_AES_128_GCM_SHA256", "client1", key1);
+	struct dtls_config *s = psk_config("TLS_PSK_WITH_AES_128_GCM_SHA256", "client1", key2);
+	struct simnet n;
+	simnet_init(&n, c, s, 3);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT(simnet_run(&n, both_done, 60000));
+	CU_ASSERT_EQUAL(n.server_err, DTLS_ERR_BAD_RECORD_MAC);
+	CU_ASSERT_EQUAL(n.client_err, DTLS_ERR_PEER_ALERT);
+	CU_ASSERT_EQUAL(dtls_session_peer_alert(n.client), DTLS_ALERT_BAD_RECORD_MAC);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static void test_unknown_identity(void)
+{
+	struct dtls_config *c = psk_config(NULL, "stranger", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, s, 4);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT(simnet_run(&n, both_done, 60000));
+	CU_ASSERT_EQUAL(n.server_err, DTLS_ERR_UNKNOWN_PSK_IDENTITY);
+	CU_ASSERT_EQUAL(dtls_session_peer_alert(n.client), DTLS_ALERT_UNKNOWN_PSK_IDENTITY);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static bool never(struct simnet *n)
+{
+	(void)n;
+	return false;
+}
+
+static void test_handshake_timeout(void)
+{
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	CU_ASSERT(dtls_config_set_timers(c, 1000, 60000, 20000) == 0);
+	struct simnet n;
+	simnet_init(&n, c, NULL, 9); /* nobody answers */
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	simnet_run(&n, client_done, 60000);
+	CU_ASSERT_EQUAL(n.client_err, DTLS_ERR_HANDSHAKE_TIMEOUT);
+	/* 1 + 2 + 4 + 8 s of backoff: the first flight and 4 retransmissions before 20 s */
+	CU_ASSERT_EQUAL(n.datagrams, 5);
+	simnet_run(&n, never, 1000);
+	simnet_free(&n);
+	dtls_config_unref(c);
+}
+
+static void test_close_fail(void)
+{
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, s, 11);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	n.loss_pct = 100; /* the peer's close_notify never comes back */
+	CU_ASSERT(dtls_session_close(n.client, n.now) == 0);
+	CU_ASSERT_EQUAL(dtls_session_state(n.client), DTLS_STATE_CLOSING);
+	simnet_run(&n, client_done, 30000);
+	CU_ASSERT_EQUAL(n.client_err, DTLS_ERR_CLOSE_FAIL);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static bool renegotiated(struct simnet *n)
+{
+	return all_delivered(n) && dtls_session_handshakes(n->client) == 2 &&
+	       dtls_session_handshakes(n->server_session) == 2;
+}
+
+static void test_renegotiation(void)
+{
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, s, 13);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	/* The client starts a new handshake inside the session (the server's side is what
+	 * libdtls supports: incoming renegotiation). */
+	n.client->now_ms = n.now;
+	CU_ASSERT_FATAL(hs_begin(n.client) == 0);
+	CU_ASSERT_FATAL(hs_client_start(n.client) == 0);
+	for (unsigned i = 0; i < 50; i++) {
+		CU_ASSERT(simnet_send(&n, true, i) == 0);
+		CU_ASSERT(simnet_send(&n, false, i) == 0);
+	}
+	simnet_run(&n, renegotiated, 10000);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(n.client), 2);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(n.server_session), 2);
+	CU_ASSERT_EQUAL(n.client->established_epoch, 2);
+	unsigned got = 0;
+	for (unsigned i = 0; i < 50; i++)
+		got += n.client_got[i] + n.server_got[i];
+	CU_ASSERT_EQUAL(got, 100);
+	CU_ASSERT_EQUAL(n.corrupt, 0);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static void flood_send(void *arg, const struct sockaddr *a, socklen_t l, const uint8_t *d, size_t len)
+{
+	size_t *max = arg;
+	(void)a, (void)l, (void)d;
+	if (len > *max)
+		*max = len;
+}
+
+static void test_cookie_flood_allocates_nothing(void)
+{
+	/* Capture one real ClientHello, then replay it from 5000 addresses. */
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, NULL, 17);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(n.to_server.n == 1);
+	struct simnet_pkt hello = n.to_server.pkts[0];
+
+	size_t max_reply = 0;
+	struct dtls_server_callbacks cb = { .send = flood_send };
+	struct dtls_server *srv = dtls_server_new(s, &cb, &max_reply, 16);
+	uint8_t buf[2048];
+	for (unsigned i = 0; i < 5000; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = (uint16_t)i, .sin_addr = { (uint32_t)i } };
+		memcpy(buf, hello.data, hello.len);
+		CU_ASSERT(dtls_server_handle(srv, (struct sockaddr *)&a, sizeof(a), buf, hello.len, 2000) == 0);
+	}
+	CU_ASSERT_EQUAL(dtls_server_session_count(srv), 0);
+	CU_ASSERT(max_reply > 0 && max_reply <= hello.len);
+	dtls_server_free(srv);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static CU_TestInfo tests[] = {
+	{ "every PSK suite, lossless, data both ways, close_notify", test_psk_suites_lossless },
+	{ "every PSK suite, 30% loss + dup + reorder, 8 seeds", test_psk_suites_lossy },
+	{ "200-byte MTU fragments every flight", test_small_mtu_fragments },
+	{ "wrong PSK: bad_record_mac on both sides", test_wrong_psk },
+	{ "unknown identity: unknown_psk_identity", test_unknown_identity },
+	{ "no answer: timer backoff then timeout", test_handshake_timeout },
+	{ "close_notify unanswered: CLOSE_FAIL", test_close_fail },
+	{ "renegotiation with data flowing across it", test_renegotiation },
+	{ "cookie-less ClientHello flood allocates no session", test_cookie_flood_allocates_nothing },
+	CU_TEST_INFO_NULL,
+};
+
+const struct unit_suite unit_suite = { "handshake", NULL, NULL, tests };
