@@ -181,14 +181,20 @@ int rec_open_cbc(struct rec_cipher *c, const struct rec_header *h, uint8_t *frag
 		rotated[j] |= (uint8_t)(buf[i] & in_mac);
 		j = j + 1 == mac_len ? 0 : j + 1; /* public: depends on i only */
 	}
-	for (uint32_t k = 0; k < mac_len; k++) {
-		uint32_t from = rot + k; /* < 2 * mac_len */
-		from -= mac_len & ~ct_lt_u32(from, mac_len);
-		uint8_t b = 0;
-		for (uint32_t i = 0; i < mac_len; i++)
-			b |= (uint8_t)(rotated[i] & ct_eq_u32(i, from));
-		received[k] = b;
+	/*
+	 * Rotate left by rot (secret, < mac_len) as a barrel shifter: for each bit b of rot,
+	 * rotate by 2^b (mod mac_len, a public amount) and keep the result under a mask.
+	 */
+	for (uint32_t b = 1, step = 0; b < mac_len; b <<= 1, step++) {
+		uint32_t take = 0u - ((rot >> step) & 1u);
+		uint32_t by = b % mac_len;
+		for (uint32_t k = 0; k < mac_len; k++) {
+			uint32_t from = k + by < mac_len ? k + by : k + by - mac_len; /* public */
+			received[k] = ct_select_u8(take, rotated[from], rotated[k]);
+		}
+		memcpy(rotated, received, mac_len);
 	}
+	memcpy(received, rotated, mac_len);
 
 	good &= (uint32_t)0 - (uint32_t)ct_memeq(received, mac, mac_len);
 	rc = good ? DTLS_OK : DTLS_ERR_BAD_RECORD_MAC; /* the one branch on the outcome */

@@ -32,6 +32,7 @@ static int parse_one(uint8_t *dgram, size_t len, struct rec_header *h, uint8_t *
 {
 	struct wire_reader r = wire_reader(dgram, len);
 	struct wire_reader f;
+	*frag = NULL;
 	int rc = rec_parse_header(&r, h, &f);
 	if (rc < 0)
 		return rc;
