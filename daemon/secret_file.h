@@ -1,0 +1,28 @@
+/*
+ * Files that hold secrets (PSK files, private keys). Like ssh with its keys, they
+ * are refused unless they are regular files that only their owner may access, and
+ * that owner is root or the daemon's own user.
+ */
+#ifndef DTLSGW_DAEMON_SECRET_FILE_H
+#define DTLSGW_DAEMON_SECRET_FILE_H
+
+#include <stddef.h>
+
+#define SECRET_FILE_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Open path read-only after checking it (on the open descriptor, so no race).
+ * Returns the fd, or -errno / -EPERM with why set, e.g. "is readable by others;
+ * chmod 600". */
+int secret_file_open(const char *path, char *why, size_t whylen) SECRET_FILE_MUST_CHECK;
+
+/* secret_file_open() and close: just the check. Returns 0 or as above. */
+int secret_file_check(const char *path, char *why, size_t whylen) SECRET_FILE_MUST_CHECK;
+
+/*
+ * Read the whole (checked) file into buf[0..cap) and NUL-terminate it; *len gets
+ * its length. -EFBIG if it does not fit. On error buf is wiped.
+ */
+int secret_file_read(const char *path, char *buf, size_t cap, size_t *len, char *why,
+		     size_t whylen) SECRET_FILE_MUST_CHECK;
+
+#endif

@@ -1,0 +1,599 @@
+/* daemon/config: dtlsgw.conf parsing, validation messages, hostile input. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "harness.h"
+
+static char dir[] = "/tmp/dtlsgw-test-config-XXXXXX";
+static char path_buf[8][512];
+
+/* A file in the test directory with the given content and mode. */
+static const char *make_file(int slot, const char *name, const char *content, mode_t mode)
+{
+	char *path = path_buf[slot];
+	snprintf(path, sizeof(path_buf[0]), "%s/%s", dir, name);
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, content, strlen(content)) == (ssize_t)strlen(content));
+	CU_ASSERT_FATAL(fchmod(fd, mode) == 0);
+	close(fd);
+	return path;
+}
+
+static int suite_init(void)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int suite_cleanup(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct config_diags diags;
+
+/* Parse text as "dtlsgw.conf"; the diagnostics stay in `diags` until the next call. */
+static int parse_text(const char *text, size_t len, struct gw_config **cfg)
+{
+	config_diags_free(&diags);
+	return config_parse_buffer("dtlsgw.conf", text, len, cfg, &diags);
+}
+
+static int parse(const char *text, struct gw_config **cfg)
+{
+	return parse_text(text, strlen(text), cfg);
+}
+
+static bool has_diag(const char *want)
+{
+	for (size_t i = 0; i < diags.n; i++)
+		if (!strcmp(diags.v[i].text, want))
+			return true;
+	fprintf(stderr, "\n  missing diagnostic: %s\n  have:\n", want);
+	config_diags_print(&diags, stderr);
+	return false;
+}
+
+/* The text must be invalid with `errors` errors, one of them want. */
+static void expect_errors(const char *text, size_t errors, const char *want)
+{
+	struct gw_config *cfg = (struct gw_config *)1;
+	int rc = parse(text, &cfg);
+
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_TRUE(has_diag(want));
+	if (diags.n_errors != errors) {
+		fprintf(stderr, "\n  expected %zu error(s) (%s), got:\n", errors, want);
+		config_diags_print(&diags, stderr);
+	}
+	CU_ASSERT_EQUAL(diags.n_errors, errors);
+}
+
+/* The text must be invalid with exactly this one error. */
+static void expect_error(const char *text, const char *want)
+{
+	expect_errors(text, 1, want);
+}
+
+#define KEY32 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define PIN "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+/* Line numbers matter below: keep the layout. */
+static const char *minimal =
+	"[gateway]\n"                          /* 1 */
+	"tun_address = 10.0.0.1/24\n"          /* 2 */
+	"\n"                                   /* 3 */
+	"[peer a]\n"                           /* 4 */
+	"psk_identity = site-a\n"              /* 5 */
+	"psk = " KEY32 "\n"                    /* 6 */
+	"allowed_ips = 10.1.0.0/16\n";         /* 7 */
+
+static void test_full_config(void)
+{
+	make_file(0, "b.key", "  00112233445566778899aabbccddeeff\n", 0600);
+	const char *ca = make_file(1, "ca.pem", "not parsed here\n", 0644);
+	const char *cert = make_file(2, "gw.pem", "not parsed here\n", 0644);
+	const char *key = make_file(3, "gw.key", "not parsed here\n", 0600);
+	char text[4096];
+	struct gw_config *cfg = NULL;
+	char buf[PREFIX_STRLEN];
+
+	snprintf(text, sizeof(text),
+		 "; dtlsgw.conf for site A\n"
+		 "# another comment\n"
+		 "[gateway]\n"
+		 "listen = 192.0.2.1:5000\n"
+		 "tun_name = vpn%%d\n"
+		 "tun_address = 10.0.0.1/24, fd00::1/64\n"
+		 "tun_address = 10.0.1.1/32\n"
+		 "mtu = 1380\n"
+		 "workers = 4\n"
+		 "ciphers = TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CCM_8\n"
+		 "keepalive = 15\n"
+		 "dead_after = 60\n"
+		 "max_sessions = 100\n"
+		 "control_socket = /run/test/ctl.sock\n"
+		 "log_level = debug\n"
+		 "offload = on\n"
+		 "cert = %s\n"
+		 "key = %s\n"
+		 "ca = %s\n"
+		 "\n"
+		 "[peer a]\n"
+		 "  psk_identity = site-a ; the identity\n"
+		 "  psk = " KEY32 "\n"
+		 "  allowed_ips = 10.1.0.0/16, fd00:1::/48\n"
+		 "  allowed_ips = 192.168.1.0/24\n"
+		 "  endpoint = [2001:db8::2]:4433\n"
+		 "  keepalive = 0\n"
+		 "[peer b]\n"
+		 "psk_identity = sité-b\n"
+		 "psk_file = b.key\n"
+		 "allowed_ips = 10.2.0.0/16\n"
+		 "[ peer   c-3 ]\n"
+		 "cert_cn = gw-c.example.net\n"
+		 "cert_san = gw-c.example.net\n"
+		 "cert_pin_sha256 = " PIN "\n"
+		 "ca = %s\n"
+		 "ca = ca.pem\n"
+		 "allowed_ips = 10.3.0.0/16\n"
+		 "endpoint = 198.51.100.3:4433\n",
+		 cert, key, ca, ca);
+	config_diags_free(&diags);
+	char name[600];
+	snprintf(name, sizeof(name), "%s/dtlsgw.conf", dir);
+	int rc = config_parse_buffer(name, text, strlen(text), &cfg, &diags);
+	if (rc)
+		config_diags_print(&diags, stderr);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(diags.n, 0);
+
+	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->listen;
+	CU_ASSERT_EQUAL(sin->sin_family, AF_INET);
+	CU_ASSERT_EQUAL(ntohs(sin->sin_port), 5000);
+	CU_ASSERT_STRING_EQUAL(cfg->tun_name, "vpn%d");
+	CU_ASSERT_EQUAL_FATAL(cfg->n_tun_addrs, 3);
+	CU_ASSERT_STRING_EQUAL(prefix_format(&cfg->tun_addrs[0], buf), "10.0.0.1/24");
+	CU_ASSERT_STRING_EQUAL(prefix_format(&cfg->tun_addrs[1], buf), "fd00::1/64");
+	CU_ASSERT_STRING_EQUAL(prefix_format(&cfg->tun_addrs[2], buf), "10.0.1.1/32");
+	CU_ASSERT_EQUAL(cfg->mtu, 1380);
+	CU_ASSERT_EQUAL(cfg->workers, 4);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_ciphers, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->ciphers[1], "TLS_PSK_WITH_AES_128_CCM_8");
+	CU_ASSERT_EQUAL(cfg->keepalive, 15);
+	CU_ASSERT_EQUAL(cfg->dead_after, 60);
+	CU_ASSERT_EQUAL(cfg->max_sessions, 100);
+	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/run/test/ctl.sock");
+	CU_ASSERT_EQUAL(cfg->log_level, GW_LOG_DEBUG);
+	CU_ASSERT_TRUE(cfg->offload);
+	CU_ASSERT_STRING_EQUAL(cfg->cert, cert);
+	CU_ASSERT_STRING_EQUAL(cfg->key, key);
+	CU_ASSERT_STRING_EQUAL(cfg->ca, ca);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_peers, 3);
+
+	const struct peer_policy *a = &cfg->peers[0], *b = &cfg->peers[1], *c = &cfg->peers[2];
+	CU_ASSERT_STRING_EQUAL(a->name, "a");
+	CU_ASSERT_EQUAL(a->auth, PEER_AUTH_PSK);
+	CU_ASSERT_EQUAL(a->psk.identity_len, 6);
+	CU_ASSERT_EQUAL(memcmp(a->psk.identity, "site-a", 6), 0);
+	CU_ASSERT_EQUAL(a->psk.key_len, 32);
+	CU_ASSERT_EQUAL(a->psk.key[31], 0x1f);
+	CU_ASSERT_EQUAL_FATAL(a->n_allowed, 3);
+	CU_ASSERT_STRING_EQUAL(prefix_format(&a->allowed[1], buf), "fd00:1::/48");
+	CU_ASSERT_STRING_EQUAL(prefix_format(&a->allowed[2], buf), "192.168.1.0/24");
+	CU_ASSERT_TRUE(a->has_endpoint);
+	CU_ASSERT_EQUAL(a->endpoint.ss_family, AF_INET6);
+	CU_ASSERT_EQUAL(a->keepalive, 0);
+
+	CU_ASSERT_EQUAL(b->auth, PEER_AUTH_PSK);
+	CU_ASSERT_EQUAL(b->psk.identity_len, strlen("sité-b"));
+	CU_ASSERT_EQUAL(b->psk.key_len, 16);
+	CU_ASSERT_EQUAL(b->psk.key[15], 0xff);
+	CU_ASSERT_FALSE(b->has_endpoint);
+	CU_ASSERT_EQUAL(b->keepalive, 15); /* the gateway's */
+
+	CU_ASSERT_STRING_EQUAL(c->name, "c-3");
+	CU_ASSERT_EQUAL(c->auth, PEER_AUTH_CERT);
+	CU_ASSERT_STRING_EQUAL(c->cert.cn, "gw-c.example.net");
+	CU_ASSERT_STRING_EQUAL(c->cert.san, "gw-c.example.net");
+	CU_ASSERT_TRUE(c->cert.has_pin);
+	CU_ASSERT_EQUAL(c->cert.pin_sha256[0], 0x9f);
+	CU_ASSERT_EQUAL(c->cert.pin_sha256[31], 0x08);
+	CU_ASSERT_EQUAL_FATAL(c->cert.n_ca_files, 2);
+	CU_ASSERT_STRING_EQUAL(c->cert.ca_files[1], ca); /* relative: from the config's directory */
+	CU_ASSERT_TRUE(c->has_endpoint);
+	config_free(cfg);
+}
+
+static void test_defaults(void)
+{
+	struct gw_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(parse(minimal, &cfg), 0);
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->listen;
+	CU_ASSERT_EQUAL(sin6->sin6_family, AF_INET6);
+	CU_ASSERT_EQUAL(ntohs(sin6->sin6_port), 4433);
+	CU_ASSERT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
+	CU_ASSERT_STRING_EQUAL(cfg->tun_name, "dtlsgw0");
+	CU_ASSERT_EQUAL(cfg->mtu, 1400);
+	CU_ASSERT_EQUAL(cfg->workers, 0);
+	CU_ASSERT_EQUAL(cfg->n_ciphers, 0);
+	CU_ASSERT_EQUAL(cfg->keepalive, 10);
+	CU_ASSERT_EQUAL(cfg->dead_after, 30);
+	CU_ASSERT_EQUAL(cfg->max_sessions, 4096);
+	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/run/dtlsgw/control.sock");
+	CU_ASSERT_EQUAL(cfg->log_level, GW_LOG_INFO);
+	CU_ASSERT_FALSE(cfg->offload);
+	CU_ASSERT_PTR_NULL(cfg->cert);
+	CU_ASSERT_EQUAL(cfg->peers[0].keepalive, 10);
+	CU_ASSERT_STRING_EQUAL(config_log_level_name(cfg->log_level), "info");
+	config_free(cfg);
+
+	/* keepalive 0: no keepalives, sessions never declared dead by default. */
+	CU_ASSERT_EQUAL_FATAL(parse("[gateway]\ntun_address=10.0.0.1/24\nkeepalive=0\n", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg->keepalive, 0);
+	CU_ASSERT_EQUAL(cfg->dead_after, 0);
+	CU_ASSERT_EQUAL(cfg->n_peers, 0);
+	config_free(cfg);
+	config_free(NULL);
+}
+
+/* Replace line `line` (1-based) of minimal with repl (which may hold several lines). */
+static char *edit(char *out, size_t cap, unsigned line, const char *repl)
+{
+	const char *s = minimal;
+	size_t o = 0;
+
+	for (unsigned l = 1; *s; l++) {
+		const char *e = strchr(s, '\n');
+		size_t n = (size_t)(e - s) + 1;
+		if (l == line)
+			o += (size_t)snprintf(out + o, cap - o, "%s\n", repl);
+		else
+			o += (size_t)snprintf(out + o, cap - o, "%.*s", (int)n, s);
+		s += n;
+	}
+	return out;
+}
+
+static void test_errors_keys(void)
+{
+	char t[2048];
+
+	expect_error(edit(t, sizeof(t), 6, "psk = 00112233445566778899aabbccddeefg"),
+		     "dtlsgw.conf:6: [peer a] psk: not valid hex");
+	expect_error(edit(t, sizeof(t), 6, "psk = 0011223344"),
+		     "dtlsgw.conf:6: [peer a] psk: key is 5 bytes; at least 16 needed");
+	expect_error(edit(t, sizeof(t), 6, "psk = " KEY32 KEY32 "00"),
+		     "dtlsgw.conf:6: [peer a] psk: key is 65 bytes; at most 64 allowed");
+	expect_error(edit(t, sizeof(t), 5, "psk_identity = "
+					"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+		     "dtlsgw.conf:5: [peer a] psk_identity: is 129 bytes; at most 128 allowed");
+	expect_error(edit(t, sizeof(t), 5, "psk_identity = bad\xff"),
+		     "dtlsgw.conf:5: [peer a] psk_identity: not printable UTF-8");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/33"),
+		     "dtlsgw.conf:7: [peer a] allowed_ips: \"10.1.0.0/33\" is not a prefix (10.1.0.0/16, fd00:1::/48)");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16,,10.2.0.0/16"),
+		     "dtlsgw.conf:7: [peer a] allowed_ips: empty item in the list");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\nendpoint = gw.example.net:4433"),
+		     "dtlsgw.conf:8: [peer a] endpoint: \"gw.example.net:4433\" is not ADDRESS:PORT or [IPV6]:PORT (numeric, port 1-65535)");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\nkeepalive = 10s"),
+		     "dtlsgw.conf:8: [peer a] keepalive: not a number");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\ncert_pin_sha256 = " PIN),
+		     "dtlsgw.conf:4: [peer a]: has both a PSK and a certificate identity; keep one");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nmtu = 100"),
+		     "dtlsgw.conf:3: [gateway] mtu: must be between 576 and 65507");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nmtu = 99999999999999"),
+		     "dtlsgw.conf:3: [gateway] mtu: not a number");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nlog_level = loud"),
+		     "dtlsgw.conf:3: [gateway] log_level: must be error, warning, notice, info or debug");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\noffload = maybe"),
+		     "dtlsgw.conf:3: [gateway] offload: must be on or off");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\ntun_name = a/b"),
+		     "dtlsgw.conf:3: [gateway] tun_name: not an interface name (1-15 printable characters, no '/' or ':', at most one %d)");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\ntun_name = 0123456789abcdef"),
+		     "dtlsgw.conf:3: [gateway] tun_name: not an interface name (1-15 printable characters, no '/' or ':', at most one %d)");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = TLS_A, TLS-B"),
+		     "dtlsgw.conf:3: [gateway] ciphers: \"TLS-B\" is not a cipher suite name");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = TLS_A, TLS_A"),
+		     "dtlsgw.conf:3: [gateway] ciphers: TLS_A is listed twice");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\ncontrol_socket = run/ctl"),
+		     "dtlsgw.conf:3: [gateway] control_socket: must be an absolute path of at most 107 bytes");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nlisten = 4433"),
+		     "dtlsgw.conf:3: [gateway] listen: \"4433\" is not ADDRESS:PORT or [IPV6]:PORT (numeric, port 1-65535)");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nkeepalive = 20\ndead_after = 20"),
+		     "dtlsgw.conf:4: [gateway] dead_after: must be longer than keepalive (20 s)");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nca = /nonexistent/ca.pem"),
+		     "dtlsgw.conf:3: [gateway] ca: /nonexistent/ca.pem: No such file or directory");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nworkers ="),
+		     "dtlsgw.conf:3: [gateway] workers: empty value");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nmtu = 1400\nmtu = 1300"),
+		     "dtlsgw.conf:4: [gateway] mtu: given twice (first at line 3)");
+}
+
+static void test_errors_structure(void)
+{
+	char t[2048];
+
+	expect_error(edit(t, sizeof(t), 2, "tun_addres = 10.0.0.1/24\ntun_address = 10.0.0.1/24"),
+		     "dtlsgw.conf:2: [gateway] tun_addres: unknown key");
+	expect_error(edit(t, sizeof(t), 3, "[peers]\nfoo = bar"),
+		     "dtlsgw.conf:3: [peers]: unknown section; use [gateway] or [peer NAME]");
+	expect_error(edit(t, sizeof(t), 3, "[peer]"), "dtlsgw.conf:3: [peer]: missing peer name; use [peer NAME]");
+	expect_error(edit(t, sizeof(t), 4, "[peer a b]"),
+		     "dtlsgw.conf:4: [peer a b]: invalid peer name; use 1-32 of A-Z a-z 0-9 . _ -");
+	expect_error(edit(t, sizeof(t), 2, "# no tun_address"),
+		     "dtlsgw.conf:1: [gateway] tun_address: missing; the tunnel needs an address with prefix length");
+	expect_errors(edit(t, sizeof(t), 1, "[gatway]\ntun_address = 10.0.0.1/24"), 2,
+		      "dtlsgw.conf:1: [gatway]: unknown section; use [gateway] or [peer NAME]");
+	/* That also leaves no [gateway]; a file-wide problem has no line number. */
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf: [gateway]: section missing"));
+	CU_ASSERT_EQUAL(diags.v[0].line, 0);
+	expect_error(edit(t, sizeof(t), 1, "mtu = 1400\n[gateway]"),
+		     "dtlsgw.conf:1: mtu: outside of any section");
+	expect_error(edit(t, sizeof(t), 3, "[gateway]"),
+		     "dtlsgw.conf:3: [gateway]: section given twice (first at line 1)");
+	expect_error(edit(t, sizeof(t), 3, "[peer b"), "dtlsgw.conf:3: missing ']' in section header");
+	expect_error(edit(t, sizeof(t), 3, "[peer b] x"), "dtlsgw.conf:3: unexpected text after ']'");
+	expect_error(edit(t, sizeof(t), 3, "just words"),
+		     "dtlsgw.conf:3: expected \"key = value\", a [section] or a comment");
+	expect_error(edit(t, sizeof(t), 3, "= value"), "dtlsgw.conf:3: missing key name before '='");
+
+	/* Peers: identity, allowed_ips, duplicates, overlaps. */
+	expect_error(edit(t, sizeof(t), 6, "# no key"), "dtlsgw.conf:5: [peer a] psk_identity: needs psk or psk_file");
+	expect_error(edit(t, sizeof(t), 5, "# no identity"), "dtlsgw.conf:6: [peer a] psk: needs psk_identity");
+	expect_error(edit(t, sizeof(t), 7, "# no prefixes"),
+		     "dtlsgw.conf:4: [peer a]: no allowed_ips; a peer needs at least one prefix");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\n[peer b]\nallowed_ips = 10.2.0.0/16"),
+		     "dtlsgw.conf:8: [peer b]: no identity; set psk_identity with psk or psk_file, or cert_cn, cert_san or cert_pin_sha256");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\n[peer a]\npsk_identity = x\npsk = " KEY32 "\nallowed_ips = 10.2.0.0/16"),
+		     "dtlsgw.conf:8: [peer a]: peer name given twice (first at line 4)");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\n[peer b]\npsk_identity = site-a\npsk = " KEY32 "\nallowed_ips = 10.2.0.0/16"),
+		     "dtlsgw.conf:9: [peer b] psk_identity: same identity as peer a (line 5)");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\n[peer b]\npsk_identity = b\npsk = " KEY32 "\nallowed_ips = 10.2.0.0/16\nallowed_ips = 10.0.0.0/8"),
+		     "dtlsgw.conf:12: [peer b] allowed_ips: 10.0.0.0/8 overlaps 10.1.0.0/16 of peer a (line 7)");
+	expect_error(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\n[peer b]\npsk_identity = b\npsk = " KEY32 "\nallowed_ips = fd00::/8, 10.1.2.0/24"),
+		     "dtlsgw.conf:11: [peer b] allowed_ips: 10.1.2.0/24 overlaps 10.1.0.0/16 of peer a (line 7)");
+	expect_errors(edit(t, sizeof(t), 7, "allowed_ips = 10.1.0.0/16\n[peer b]\ncert_cn = b.example"), 3,
+		      "dtlsgw.conf:8: [peer b]: no allowed_ips; a peer needs at least one prefix");
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:8: [peer b]: a certificate identity needs the gateway's own cert and key in [gateway]"));
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:9: [peer b] cert_cn: needs a ca here or in [gateway], or a cert_pin_sha256"));
+}
+
+static void test_host_bits_warning(void)
+{
+	char t[2048];
+	struct gw_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(parse(edit(t, sizeof(t), 7, "allowed_ips = 10.1.2.3/16"), &cfg), 0);
+	CU_ASSERT_EQUAL(diags.n_warnings, 1);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:7: [peer a] allowed_ips: warning: 10.1.2.3/16 has host bits set; using 10.1.0.0/16"));
+	config_free(cfg);
+}
+
+static void test_secret_files(void)
+{
+	char t[2048], line[700];
+	const char *open_key = make_file(4, "open.key", KEY32 "\n", 0644);
+	const char *grp_key = make_file(5, "grp.key", KEY32 "\n", 0620);
+	const char *short_key = make_file(6, "short.key", "0011\n", 0600);
+	make_file(0, "good.key", KEY32, 0600);
+	char want[800];
+
+	snprintf(line, sizeof(line), "psk_file = %s", open_key);
+	snprintf(want, sizeof(want), "dtlsgw.conf:6: [peer a] psk_file: %s is readable by others; chmod 600", open_key);
+	expect_error(edit(t, sizeof(t), 6, line), want);
+
+	snprintf(line, sizeof(line), "psk_file = %s", grp_key);
+	snprintf(want, sizeof(want), "dtlsgw.conf:6: [peer a] psk_file: %s is writable by others; chmod 600", grp_key);
+	expect_error(edit(t, sizeof(t), 6, line), want);
+
+	snprintf(line, sizeof(line), "psk_file = %s", short_key);
+	snprintf(want, sizeof(want), "dtlsgw.conf:6: [peer a] psk_file: %s: key is 2 bytes; at least 16 needed", short_key);
+	expect_error(edit(t, sizeof(t), 6, line), want);
+
+	snprintf(line, sizeof(line), "psk_file = %s/missing.key", dir);
+	snprintf(want, sizeof(want), "dtlsgw.conf:6: [peer a] psk_file: %s/missing.key cannot open: No such file or directory", dir);
+	expect_error(edit(t, sizeof(t), 6, line), want);
+
+	snprintf(line, sizeof(line), "psk = " KEY32 "\npsk_file = %s", path_buf[0]);
+	expect_error(edit(t, sizeof(t), 6, line), "dtlsgw.conf:7: [peer a] psk_file: psk is given too (line 6); keep one");
+
+	/* The gateway's private key too. */
+	const char *cert = make_file(7, "c.pem", "x", 0644);
+	snprintf(line, sizeof(line), "tun_address = 10.0.0.1/24\ncert = %s\nkey = %s", cert, open_key);
+	snprintf(want, sizeof(want), "dtlsgw.conf:4: [gateway] key: %s is readable by others; chmod 600", open_key);
+	expect_error(edit(t, sizeof(t), 2, line), want);
+	snprintf(line, sizeof(line), "tun_address = 10.0.0.1/24\ncert = %s", cert);
+	expect_error(edit(t, sizeof(t), 2, line), "dtlsgw.conf:3: [gateway] cert: given without key");
+}
+
+static void test_all_errors_collected(void)
+{
+	static const char text[] =
+		"[gateway]\n"                          /* 1 */
+		"mtu = lots\n"                         /* 2 */
+		"bogus = 1\n"                          /* 3 */
+		"[peer a]\n"                           /* 4 */
+		"psk_identity = a\n"                   /* 5 */
+		"psk = zz\n"                           /* 6 */
+		"allowed_ips = 10.0.0.0/8\n"           /* 7 */
+		"[peer b\n"                            /* 8 */
+		"[peer b]\n"                           /* 9 */
+		"psk_identity = b\n"                   /* 10 */
+		"psk = " KEY32 "\n"                    /* 11 */
+		"allowed_ips = 10.9.0.0/16\n"          /* 12 */
+		"[what]\n"                             /* 13 */
+		"x = y\n";                             /* 14 */
+	struct gw_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL(parse(text, &cfg), -EINVAL);
+	CU_ASSERT_EQUAL(diags.n_errors, 7);
+	CU_ASSERT_EQUAL(diags.n, 7);
+	static const char *want[] = {
+		"dtlsgw.conf:1: [gateway] tun_address: missing; the tunnel needs an address with prefix length",
+		"dtlsgw.conf:2: [gateway] mtu: not a number",
+		"dtlsgw.conf:3: [gateway] bogus: unknown key",
+		"dtlsgw.conf:6: [peer a] psk: not valid hex",
+		"dtlsgw.conf:8: missing ']' in section header",
+		"dtlsgw.conf:12: [peer b] allowed_ips: 10.9.0.0/16 overlaps 10.0.0.0/8 of peer a (line 7)",
+		"dtlsgw.conf:13: [what]: unknown section; use [gateway] or [peer NAME]",
+	};
+	for (size_t i = 0; i < diags.n && i < 7; i++) {
+		if (strcmp(diags.v[i].text, want[i]))
+			fprintf(stderr, "\n  #%zu: %s\n  want %s\n", i, diags.v[i].text, want[i]);
+		CU_ASSERT_STRING_EQUAL(diags.v[i].text, want[i]);
+	}
+}
+
+static void test_hostile(void)
+{
+	struct gw_config *cfg = NULL;
+	char *big;
+	size_t n;
+
+	/* A very long line: an error, not a crash, and the next line still counts. */
+	big = malloc(1 << 20);
+	CU_ASSERT_FATAL(big != NULL);
+	n = (size_t)snprintf(big, 64, "[gateway]\ntun_address = 10.0.0.1/24\npsk = ");
+	memset(big + n, 'a', (1 << 20) - n - 16);
+	memcpy(big + (1 << 20) - 16, "\nmtu = 1\n", 10);
+	CU_ASSERT_EQUAL(parse(big, &cfg), -EINVAL);
+	CU_ASSERT_EQUAL(diags.n_errors, 2);
+	CU_ASSERT_TRUE(diags.n > 0 && strstr(diags.v[0].text, "dtlsgw.conf:3: line longer than") != NULL);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:4: [gateway] mtu: must be between 576 and 65507"));
+
+	/* NUL bytes. */
+	static const char nul[] = "[gateway]\ntun_address = 10.0.0.1/24\nmtu = 14\0000\n[peer\0x]\n";
+	CU_ASSERT_EQUAL(parse_text(nul, sizeof(nul) - 1, &cfg), -EINVAL);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:3: contains a NUL byte"));
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:4: contains a NUL byte"));
+	CU_ASSERT_EQUAL(diags.n_errors, 2);
+
+	/* Missing brackets, stray brackets, CRLF, a BOM, no final newline. */
+	static const char odd[] = "\xef\xbb\xbf[gateway]\r\ntun_address = 10.0.0.1/24\r\n]\r\n[\r\n[]\r\n[[peer x]]\r\nmtu=1400";
+	CU_ASSERT_EQUAL(parse(odd, &cfg), -EINVAL);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:3: expected \"key = value\", a [section] or a comment"));
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:4: missing ']' in section header"));
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:5: []: unknown section; use [gateway] or [peer NAME]"));
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:6: unexpected text after ']'"));
+	CU_ASSERT_EQUAL(diags.n_errors, 4);
+
+	/* Control characters in names are escaped in messages. */
+	CU_ASSERT_EQUAL(parse("[gateway]\ntun_address=10.0.0.1/24\n\x1b[31m=1\n[\x1b]\n", &cfg), -EINVAL);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:3: [gateway] \\x1b[31m: unknown key"));
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:4: [\\x1b]: unknown section; use [gateway] or [peer NAME]"));
+
+	/* 10k sections: valid peers load; unknown ones give capped diagnostics. */
+	size_t cap = 10000 * 120 + 100;
+	char *many = malloc(cap);
+	CU_ASSERT_FATAL(many != NULL);
+	n = (size_t)snprintf(many, cap, "[gateway]\ntun_address = 10.0.0.1/24\n");
+	for (unsigned i = 0; i < 10000; i++)
+		n += (size_t)snprintf(many + n, cap - n,
+				      "[peer p%u]\npsk_identity = id%u\npsk = " "00112233445566778899aabbccddeeff" "\n"
+				      "allowed_ips = 10.%u.%u.0/24\n", i, i, i / 256, i % 256);
+	CU_ASSERT_EQUAL_FATAL(parse(many, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg->n_peers, 10000);
+	CU_ASSERT_STRING_EQUAL(cfg->peers[9999].name, "p9999");
+	config_free(cfg);
+	n = (size_t)snprintf(many, cap, "[gateway]\ntun_address = 10.0.0.1/24\n");
+	for (unsigned i = 0; i < 10000; i++)
+		n += (size_t)snprintf(many + n, cap - n, "[x%u]\nk = v\n[peer]\n", i);
+	CU_ASSERT_EQUAL(parse(many, &cfg), -EINVAL);
+	CU_ASSERT_EQUAL(diags.n_errors, 20000);
+	CU_ASSERT_EQUAL(diags.n, CONFIG_DIAGS_MAX);
+	CU_ASSERT_EQUAL(diags.dropped, 20000 - CONFIG_DIAGS_MAX);
+	/* 10k empty peers with the same name. */
+	n = (size_t)snprintf(many, cap, "[gateway]\ntun_address = 10.0.0.1/24\n");
+	for (unsigned i = 0; i < 10000; i++)
+		n += (size_t)snprintf(many + n, cap - n, "[peer same]\n");
+	CU_ASSERT_EQUAL(parse(many, &cfg), -EINVAL);
+	CU_ASSERT_EQUAL(diags.n_errors, 10000 * 2 + 9999);
+	free(many);
+
+	/* Random bytes and random mutations of a valid file: never a crash. */
+	static const char mutations[] = "[]=;#\n\0 ,/:x%\xff"; /* and its NUL */
+	unsigned seed = 99;
+	size_t mlen = strlen(minimal);
+	for (int iter = 0; iter < 2000; iter++) {
+		size_t len = (size_t)rand_r(&seed) % 600;
+		if (iter % 2) {
+			for (size_t i = 0; i < len; i++)
+				big[i] = (char)(rand_r(&seed) % 256);
+		} else {
+			len = mlen;
+			memcpy(big, minimal, mlen);
+			for (int k = 0; k < 4; k++)
+				big[(size_t)rand_r(&seed) % mlen] = mutations[rand_r(&seed) % sizeof(mutations)];
+		}
+		int rc = parse_text(big, len, &cfg);
+		CU_ASSERT(rc == 0 || rc == -EINVAL);
+		if (rc == 0)
+			config_free(cfg);
+	}
+	free(big);
+}
+
+static void test_load_file(void)
+{
+	struct gw_config *cfg = NULL;
+	char path[600];
+
+	config_diags_free(&diags);
+	snprintf(path, sizeof(path), "%s/nonexistent.conf", dir);
+	CU_ASSERT_EQUAL(config_load(path, &cfg, &diags), -ENOENT);
+	CU_ASSERT_PTR_NULL(cfg);
+	char want[700];
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+	CU_ASSERT_TRUE(has_diag(want));
+
+	/* An inline PSK in a world-readable file: loads, with a warning. */
+	const char *conf = make_file(0, "dtlsgw.conf", minimal, 0644);
+	config_diags_free(&diags);
+	CU_ASSERT_EQUAL_FATAL(config_load(conf, &cfg, &diags), 0);
+	CU_ASSERT_EQUAL(cfg->n_peers, 1);
+	snprintf(want, sizeof(want), "%s: warning: holds PSKs and is readable by others; chmod 600 or use psk_file", conf);
+	CU_ASSERT_TRUE(has_diag(want));
+	config_free(cfg);
+
+	conf = make_file(0, "dtlsgw.conf", minimal, 0600);
+	config_diags_free(&diags);
+	CU_ASSERT_EQUAL_FATAL(config_load(conf, &cfg, &diags), 0);
+	CU_ASSERT_EQUAL(diags.n, 0);
+	config_free(cfg);
+
+	conf = make_file(0, "dtlsgw.conf", "[gateway]\nmtu = 1\n", 0600);
+	config_diags_free(&diags);
+	CU_ASSERT_EQUAL(config_load(conf, &cfg, &diags), -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: [gateway] mtu: must be between 576 and 65507", conf);
+	CU_ASSERT_TRUE(has_diag(want));
+	config_diags_free(&diags);
+}
+
+static CU_TestInfo tests[] = {
+	{ "full valid config", test_full_config },
+	{ "defaults", test_defaults },
+	{ "errors: key values", test_errors_keys },
+	{ "errors: structure and peers", test_errors_structure },
+	{ "warning: host bits", test_host_bits_warning },
+	{ "secret files", test_secret_files },
+	{ "all errors collected, in order", test_all_errors_collected },
+	{ "hostile input", test_hostile },
+	{ "load from a file", test_load_file },
+	CU_TEST_INFO_NULL,
+};
+
+const struct unit_suite unit_suite = { "config", suite_init, suite_cleanup, tests };
