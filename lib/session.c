@@ -175,6 +175,8 @@ int dtls_session_handle(struct dtls_session *s, uint8_t *dgram, size_t len, uint
 			continue;
 		}
 		s->stats.records_in++;
+		if (!s->client && h.epoch == 0 && s->handshakes == 0)
+			rec_layer_skip_seq(&s->rec, 0, h.seq);
 		rc = handle_plaintext(s, &h, plain, n);
 		if (rc < 0)
 			return session_fail(s, rc);

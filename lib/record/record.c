@@ -445,3 +445,13 @@ size_t rec_layer_overhead(const struct rec_layer *l)
 	}
 	return REC_HEADER_LEN;
 }
+
+void rec_layer_skip_seq(struct rec_layer *l, uint16_t epoch, uint64_t seq)
+{
+	struct rec_write_epoch *e = write_slot(l, epoch);
+	if (!e)
+		return;
+	uint64_t cur = atomic_load(&e->next_seq);
+	while (cur < seq && !atomic_compare_exchange_weak(&e->next_seq, &cur, seq))
+		;
+}

@@ -168,6 +168,14 @@ MUST_CHECK int rec_layer_seal(struct rec_layer *l, uint8_t type, uint8_t *payloa
 MUST_CHECK int rec_layer_seal_epoch(struct rec_layer *l, uint16_t epoch, uint8_t type, uint8_t *payload,
 				    size_t len, uint8_t **rec, size_t *rec_len);
 
+/*
+ * Makes the next sequence number of write epoch `epoch` at least seq. A server that
+ * answered statelessly with a HelloVerifyRequest starts its first flight at the second
+ * ClientHello's sequence number (RFC 6347 4.2.1), so the client's replay window, which
+ * saw the HelloVerifyRequest, does not drop it.
+ */
+void rec_layer_skip_seq(struct rec_layer *l, uint16_t epoch, uint64_t seq);
+
 /* Largest payload expansion (header included) of the current write epoch. */
 size_t rec_layer_overhead(const struct rec_layer *l);
 

@@ -65,6 +65,14 @@ static void run_suite(const char *suite, unsigned loss, unsigned dup, unsigned r
 	CU_ASSERT_FATAL(up);
 	CU_ASSERT_STRING_EQUAL(dtls_suite_name(dtls_session_suite(n.client)), suite);
 	CU_ASSERT_EQUAL(dtls_session_suite(n.server_session), dtls_session_suite(n.client));
+	if (loss == 0) {
+		/* A lossless handshake needs no retransmission, on either side. */
+		struct dtls_session_stats cs, ss;
+		dtls_session_stats(n.client, &cs);
+		dtls_session_stats(n.server_session, &ss);
+		CU_ASSERT_EQUAL(cs.retransmits + ss.retransmits, 0);
+		CU_ASSERT_EQUAL(cs.dropped_replay + ss.dropped_replay, 0);
+	}
 
 	for (unsigned i = 0; i < 50; i++) {
 		CU_ASSERT(simnet_send(&n, true, i) == 0);

@@ -1,0 +1,348 @@
+/*
+ * Certificate suites end to end, in process, over the simulated network: every X.509
+ * suite (lossless and lossy), client certificate authentication, pins, and each bad
+ * certificate with the alert expected on each side. The PKI comes from tests/pki/mkpki.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handshake/engine.h"
+#include "harness.h"
+#include "pki/pki.h"
+#include "simnet.h"
+
+static char dir[64];
+
+static const char *path(const char *name)
+{
+	static char buf[8][256];
+	static unsigned k;
+	char *p = buf[k++ % 8];
+	snprintf(p, 256, "%s/%s", dir, name);
+	return p;
+}
+
+static int init(void)
+{
+	char cmd[512];
+	strcpy(dir, "/tmp/dtls-certs-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(cmd, sizeof(cmd), "'%s/tests/pki/mkpki.sh' '%s'", TEST_SOURCE_DIR, dir);
+	return system(cmd) != 0;
+}
+
+static int cleanup(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) != 0;
+}
+
+struct suite_case {
+	const char *suite;
+	const char *cert, *key; /* server identity */
+};
+
+static const struct suite_case cases[] = {
+	{ "TLS_RSA_WITH_AES_128_CBC_SHA", "server-rsa-chain.pem", "server-rsa.key.der" },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "server-ec-chain.pem", "server-ec.key" },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "server-ec384-chain.pem", "server-ec384.key" },
+	{ "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "server-rsa-chain.pem", "server-rsa.p8.der" },
+	{ "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "server-ec-chain.pem", "server-ec.key.der" },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", "server-ec-chain.pem", "server-ec.sec1.der" },
+};
+
+static struct dtls_config *server_config(const char *suite, const char *cert, const char *key)
+{
+	struct dtls_config *cfg = dtls_config_new();
+	char err[256];
+	CU_ASSERT_FATAL(cfg != NULL);
+	if (suite)
+		CU_ASSERT_FATAL(dtls_config_set_ciphers(cfg, suite) == 0);
+	int rc = dtls_config_add_local_cert(cfg, path(cert), path(key), err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "\n%s\n", err);
+	CU_ASSERT_FATAL(rc == 0);
+	return cfg;
+}
+
+static struct dtls_config *client_config(const char *suite, const char *ca)
+{
+	struct dtls_config *cfg = dtls_config_new();
+	char err[256];
+	CU_ASSERT_FATAL(cfg != NULL);
+	if (suite)
+		CU_ASSERT_FATAL(dtls_config_set_ciphers(cfg, suite) == 0);
+	if (ca)
+		CU_ASSERT_FATAL(dtls_config_add_trusted(cfg, path(ca), err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(dtls_config_set_server_name(cfg, "gw.test") == 0);
+	return cfg;
+}
+
+static bool all_delivered(struct simnet *n)
+{
+	for (unsigned i = 0; i < 20; i++)
+		if (!n->client_got[i] || !n->server_got[i])
+			return false;
+	return true;
+}
+
+static bool both_done(struct simnet *n)
+{
+	return n->client_ended && n->server_ended;
+}
+
+/* Runs a handshake; returns whether both sides came up. */
+static bool handshake(struct simnet *n, struct dtls_config *c, struct dtls_config *s, uint64_t seed, unsigned loss)
+{
+	simnet_init(n, c, s, seed);
+	n->loss_pct = loss;
+	n->dup_pct = loss ? 10 : 0;
+	n->reorder_pct = loss ? 20 : 0;
+	CU_ASSERT_FATAL(dtls_session_start(n->client, n->now) == 0);
+	return simnet_run(n, simnet_established, 120000);
+}
+
+static void run_case(const struct suite_case *k, unsigned loss, uint64_t seed)
+{
+	struct dtls_config *s = server_config(k->suite, k->cert, k->key);
+	struct dtls_config *c = client_config(k->suite, "ca.pem");
+	struct simnet n;
+	bool up = handshake(&n, c, s, seed, loss);
+	if (!up)
+		fprintf(stderr, "\n%s loss %u seed %llu: client %s, server %s\n", k->suite, loss,
+			(unsigned long long)seed, dtls_strerror(n.client_err), dtls_strerror(n.server_err));
+	CU_ASSERT_FATAL(up);
+	CU_ASSERT_STRING_EQUAL(dtls_suite_name(dtls_session_suite(n.client)), k->suite);
+	CU_ASSERT(dtls_session_peer_has_name(n.client, "gw.test"));
+	if (!loss) {
+		struct dtls_session_stats st;
+		dtls_session_stats(n.client, &st);
+		CU_ASSERT_EQUAL(st.retransmits, 0);
+	}
+	for (unsigned i = 0; i < 20; i++) {
+		CU_ASSERT(simnet_send(&n, true, i) == 0);
+		CU_ASSERT(simnet_send(&n, false, i) == 0);
+	}
+	simnet_run(&n, all_delivered, 10000);
+	CU_ASSERT_EQUAL(n.corrupt, 0);
+	for (unsigned i = 0; i < 20; i++) {
+		CU_ASSERT(n.client_got[i] <= 1 && n.server_got[i] <= 1);
+		if (!loss)
+			CU_ASSERT(n.client_got[i] == 1 && n.server_got[i] == 1);
+	}
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static void test_every_suite(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		run_case(&cases[i], 0, 1);
+}
+
+static void test_every_suite_lossy(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		for (uint64_t seed = 1; seed <= 4; seed++)
+			run_case(&cases[i], 30, seed * 104729 + i);
+}
+
+static void test_client_auth(void)
+{
+	for (int rsa = 0; rsa <= 1; rsa++) {
+		struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+		char err[256];
+		CU_ASSERT_FATAL(dtls_config_add_trusted(s, path("ca.pem"), err, sizeof(err)) == 0);
+		dtls_config_verify_client(s, true, true);
+		struct dtls_config *c = client_config(NULL, "ca.pem");
+		CU_ASSERT_FATAL(dtls_config_add_local_cert(c, path(rsa ? "client-rsa-chain.pem" : "client-chain.pem"),
+							   path(rsa ? "client-rsa.key" : "client.key"), err,
+							   sizeof(err)) == 0);
+		struct simnet n;
+		CU_ASSERT_FATAL(handshake(&n, c, s, 21, 0));
+		CU_ASSERT(dtls_session_peer_has_name(n.server_session, rsa ? "client-rsa.gw.test" : "client1.gw.test"));
+		uint8_t pin[32];
+		CU_ASSERT(dtls_session_peer_pin(n.server_session, pin));
+		simnet_free(&n);
+		dtls_config_unref(c);
+		dtls_config_unref(s);
+	}
+}
+
+/* A handshake that must fail: checks the error and alert on both sides. */
+static void expect_failure(struct dtls_config *c, struct dtls_config *s, int client_err, int server_err,
+			   int alert_from_client, int alert_from_server)
+{
+	struct simnet n;
+	CU_ASSERT(!handshake(&n, c, s, 31, 0));
+	simnet_run(&n, both_done, 60000);
+	CU_ASSERT_EQUAL(n.client_err, client_err);
+	CU_ASSERT_EQUAL(n.server_err, server_err);
+	if (alert_from_client != DTLS_ALERT_NONE) {
+		CU_ASSERT_EQUAL(dtls_session_sent_alert(n.client), alert_from_client);
+	}
+	if (alert_from_server != DTLS_ALERT_NONE) {
+		CU_ASSERT_EQUAL(dtls_session_peer_alert(n.client), alert_from_server);
+	}
+	if (n.client_err != client_err || n.server_err != server_err) {
+		struct dtls_session_stats st;
+		dtls_session_stats(n.client, &st);
+		fprintf(stderr, "\nclient: %s, server: %s; client in %llu dropped mac %llu replay %llu epoch %llu bad %llu\n", dtls_strerror(n.client_err), dtls_strerror(n.server_err), (unsigned long long)st.records_in, (unsigned long long)st.dropped_mac, (unsigned long long)st.dropped_replay, (unsigned long long)st.dropped_epoch, (unsigned long long)st.dropped_malformed);
+	}
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static void test_wrong_name(void)
+{
+	expect_failure(client_config(NULL, "ca.pem"), server_config(NULL, "server-wrong-chain.pem", "server-wrong.key"),
+		       DTLS_ERR_BAD_CERTIFICATE, DTLS_ERR_PEER_ALERT, DTLS_ALERT_BAD_CERTIFICATE, DTLS_ALERT_NONE);
+}
+
+static void test_unknown_ca(void)
+{
+	expect_failure(client_config(NULL, "ca.pem"), server_config(NULL, "server-unknown.pem", "server-unknown.key"),
+		       DTLS_ERR_UNKNOWN_CA, DTLS_ERR_PEER_ALERT, DTLS_ALERT_UNKNOWN_CA, DTLS_ALERT_NONE);
+}
+
+static void test_missing_intermediate(void)
+{
+	expect_failure(client_config(NULL, "ca.pem"), server_config(NULL, "server-ec.pem", "server-ec.key"),
+		       DTLS_ERR_UNKNOWN_CA, DTLS_ERR_PEER_ALERT, DTLS_ALERT_UNKNOWN_CA, DTLS_ALERT_NONE);
+}
+
+static void test_expired(void)
+{
+	/* The server skips the validity check so that it can load the certificate at all. */
+	struct dtls_config *s = dtls_config_new();
+	char err[256];
+	s->wall_clock = NULL; /* no validity check at load: the intermediate is younger than the leaf's period */
+	CU_ASSERT_FATAL(dtls_config_add_local_cert(s, path("server-expired-chain.pem"), path("server-expired.key"), err,
+						   sizeof(err)) == 0);
+	expect_failure(client_config(NULL, "ca.pem"), s, DTLS_ERR_CERTIFICATE_EXPIRED, DTLS_ERR_PEER_ALERT,
+		       DTLS_ALERT_CERTIFICATE_EXPIRED, DTLS_ALERT_NONE);
+}
+
+static void test_expired_refused_at_load(void)
+{
+	struct dtls_config *s = dtls_config_new();
+	char err[256] = "";
+	CU_ASSERT(dtls_config_add_local_cert(s, path("server-expired.pem"), path("server-expired.key"), err,
+					     sizeof(err)) == DTLS_ERR_CERTIFICATE_EXPIRED);
+	CU_ASSERT(strstr(err, "server-expired.pem") != NULL);
+	CU_ASSERT(dtls_config_add_local_cert(s, path("server-ec.pem"), path("server-rsa.key"), err, sizeof(err)) ==
+		  DTLS_ERR_KEY_MISMATCH);
+	dtls_config_unref(s);
+}
+
+static void test_client_without_cert(void)
+{
+	struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+	char err[256];
+	CU_ASSERT_FATAL(dtls_config_add_trusted(s, path("ca.pem"), err, sizeof(err)) == 0);
+	dtls_config_verify_client(s, true, true);
+	expect_failure(client_config(NULL, "ca.pem"), s, DTLS_ERR_PEER_ALERT, DTLS_ERR_HANDSHAKE_FAILURE,
+		       DTLS_ALERT_NONE, DTLS_ALERT_HANDSHAKE_FAILURE);
+}
+
+static void test_untrusted_client_cert(void)
+{
+	struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+	char err[256];
+	CU_ASSERT_FATAL(dtls_config_add_trusted(s, path("other-ca.pem"), err, sizeof(err)) == 0);
+	dtls_config_verify_client(s, true, true);
+	struct dtls_config *c = client_config(NULL, "ca.pem");
+	CU_ASSERT_FATAL(dtls_config_add_local_cert(c, path("client-chain.pem"), path("client.key"), err,
+						   sizeof(err)) == 0);
+	expect_failure(c, s, DTLS_ERR_PEER_ALERT, DTLS_ERR_UNKNOWN_CA, DTLS_ALERT_NONE, DTLS_ALERT_UNKNOWN_CA);
+}
+
+static void test_pin(void)
+{
+	/* Pin only, no CA: the server's key hash decides. */
+	struct pki_identity *id;
+	char err[256];
+	CU_ASSERT_FATAL(pki_identity_load(&id, path("server-ec.pem"), path("server-ec.key"), 0, err, sizeof(err)) == 0);
+	size_t len;
+	const uint8_t *der = pki_identity_cert_der(id, 0, &len);
+	struct pki_peer *p;
+	CU_ASSERT_FATAL(pki_peer_from_der(der, len, &p) == 0);
+	uint8_t pin[32];
+	CU_ASSERT_FATAL(pki_peer_spki_sha256(p, pin) == 0);
+	pki_peer_free(p);
+	pki_identity_unref(id);
+
+	struct dtls_config *c = client_config(NULL, NULL);
+	CU_ASSERT(dtls_config_pin_sha256(c, pin) == 0);
+	struct dtls_config *s = server_config(NULL, "server-ec.pem", "server-ec.key");
+	struct simnet n;
+	CU_ASSERT(handshake(&n, c, s, 41, 0));
+	simnet_free(&n);
+	dtls_config_unref(c);
+
+	pin[0] ^= 1;
+	c = client_config(NULL, NULL);
+	CU_ASSERT(dtls_config_pin_sha256(c, pin) == 0);
+	expect_failure(c, s, DTLS_ERR_BAD_CERTIFICATE, DTLS_ERR_PEER_ALERT, DTLS_ALERT_BAD_CERTIFICATE,
+		       DTLS_ALERT_NONE);
+}
+
+static void test_remove_at_run_time(void)
+{
+	struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+	struct dtls_config *c = client_config(NULL, "ca.pem");
+	struct simnet n;
+	CU_ASSERT(handshake(&n, c, s, 51, 0));
+	simnet_free(&n);
+	/* No local certificate any more: no suite can be served. */
+	CU_ASSERT(dtls_config_remove_local_cert(s, path("server-ec-chain.pem")) == 0);
+	dtls_config_ref(c);
+	dtls_config_ref(s);
+	expect_failure(c, s, DTLS_ERR_PEER_ALERT, DTLS_ERR_HANDSHAKE_FAILURE, DTLS_ALERT_NONE,
+		       DTLS_ALERT_HANDSHAKE_FAILURE);
+	/* And the trust store: the client no longer trusts the server's CA. */
+	char err[256];
+	CU_ASSERT(dtls_config_add_local_cert(s, path("server-ec-chain.pem"), path("server-ec.key"), err,
+					     sizeof(err)) == 0);
+	CU_ASSERT(dtls_config_remove_trusted(c, path("ca.pem")) == 0);
+	expect_failure(c, s, DTLS_ERR_UNKNOWN_CA, DTLS_ERR_PEER_ALERT, DTLS_ALERT_UNKNOWN_CA, DTLS_ALERT_NONE);
+}
+
+static void test_fragmented_chain(void)
+{
+	struct dtls_config *s = server_config("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "server-rsa-chain.pem",
+					      "server-rsa.key");
+	struct dtls_config *c = client_config("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ca.pem");
+	CU_ASSERT(dtls_config_set_mtu(s, 576) == 0);
+	CU_ASSERT(dtls_config_set_mtu(c, 576) == 0);
+	struct simnet n;
+	CU_ASSERT(handshake(&n, c, s, 61, 20));
+	CU_ASSERT(n.max_datagram <= 576);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+static CU_TestInfo tests[] = {
+	{ "every certificate suite, lossless", test_every_suite },
+	{ "every certificate suite, 30% loss + dup + reorder", test_every_suite_lossy },
+	{ "client certificate authentication (EC and RSA)", test_client_auth },
+	{ "wrong server name: bad_certificate", test_wrong_name },
+	{ "unknown CA: unknown_ca", test_unknown_ca },
+	{ "intermediate not sent: unknown_ca", test_missing_intermediate },
+	{ "expired server certificate: certificate_expired", test_expired },
+	{ "expired or mismatched identity refused at load", test_expired_refused_at_load },
+	{ "client without certificate: handshake_failure", test_client_without_cert },
+	{ "client certificate from an untrusted CA: unknown_ca", test_untrusted_client_cert },
+	{ "SHA-256 pin: match and mismatch", test_pin },
+	{ "local certificate and trusted CA removed at run time", test_remove_at_run_time },
+	{ "RSA chain fragmented at MTU 576 with loss", test_fragmented_chain },
+	CU_TEST_INFO_NULL,
+};
+
+const struct unit_suite unit_suite = { "certs", init, cleanup, tests };
