@@ -60,6 +60,22 @@ static int peer_bytes(const struct sockaddr *sa, socklen_t len, uint8_t out[stat
 	return DTLS_ERR_ARG;
 }
 
+bool dtls_session_is_new_hello(const struct dtls_session *s, const uint8_t *dgram, size_t len)
+{
+	struct wire_reader r = wire_reader(dgram, len);
+	struct rec_header rh;
+	struct wire_reader frag;
+	if (rec_parse_header(&r, &rh, &frag) < 0 || rh.type != CT_HANDSHAKE || rh.epoch != 0)
+		return false;
+	struct hs_header hh;
+	struct wire_reader body;
+	if (hs_parse_header(&frag, &hh, &body) < 0 || hh.type != HS_CLIENT_HELLO || hh.frag_off != 0)
+		return false;
+	(void)wire_u16(&body);
+	const uint8_t *random = wire_bytes(&body, HELLO_RANDOM_LEN);
+	return random && memcmp(random, s->hello_random, HELLO_RANDOM_LEN) != 0;
+}
+
 #define HELLO_PARAMS_MAX 2048
 
 int dtls_cookie_check(const struct dtls_cookie_jar *jar, const struct sockaddr *from, socklen_t from_len,

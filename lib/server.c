@@ -199,6 +199,20 @@ int dtls_server_handle(struct dtls_server *srv, const struct sockaddr *from, soc
 	srv->now_ms = now_ms;
 	dtls_cookie_rotate(srv->jar, now_ms);
 	struct entry **pp = find_slot(srv, from, from_len);
+	if (*pp && dtls_session_is_new_hello((*pp)->s, dgram, len)) {
+		/* The peer starts over from the same address (RFC 6347 4.2.8): once its cookie
+		 * proves the address, a new session replaces the old one. */
+		uint8_t hvr[128];
+		size_t hvr_len;
+		int rc = dtls_cookie_check(srv->jar, from, from_len, dgram, len, hvr, sizeof(hvr), &hvr_len);
+		if (rc == DTLS_ERR_COOKIE) {
+			srv->cb.send(srv->arg, from, from_len, hvr, hvr_len);
+			return DTLS_OK;
+		}
+		if (rc < 0)
+			return DTLS_OK;
+		entry_free(srv, pp, DTLS_ERR_CLOSED);
+	}
 	if (!*pp)
 		return accept_new(srv, pp, from, from_len, dgram, len, now_ms);
 	IGNORE_RESULT(dtls_session_handle((*pp)->s, dgram, len, now_ms));

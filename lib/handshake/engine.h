@@ -186,6 +186,7 @@ struct dtls_session {
 	uint8_t peer_pin[32];
 	struct pki_peer *peer;     /* the peer certificate of the last handshake (owned) */
 
+	uint8_t hello_random[32];  /* server: client_random of the last ClientHello answered */
 	struct sockaddr_storage peer_addr;
 	socklen_t peer_addr_len;
 

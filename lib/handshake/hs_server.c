@@ -169,6 +169,8 @@ static int on_client_hello(struct dtls_session *s, const uint8_t *body, size_t l
 	hs->ems = ch.ext.ems;
 	ENSURE(hs->ems || !cfg->require_ems, DTLS_ERR_HANDSHAKE_FAILURE);
 	memcpy(hs->client_random, ch.random, 32);
+	if (hs->epoch == 0)
+		memcpy(s->hello_random, ch.random, 32);
 	hs_copy_u16_list(ch.ext.sigalg_list, hs->peer_sigalgs, ARRAY_LEN(hs->peer_sigalgs), &hs->n_peer_sigalgs);
 	hs_copy_u16_list(ch.ext.group_list, hs->peer_groups, ARRAY_LEN(hs->peer_groups), &hs->n_peer_groups);
 	uint16_t group = choose_group(hs, ch.ext.groups);

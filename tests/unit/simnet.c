@@ -198,3 +198,11 @@ int simnet_send(struct simnet *n, bool from_client, unsigned id)
 	struct dtls_session *s = from_client ? n->client : n->server_session;
 	return s ? dtls_session_send(s, msg, len) : DTLS_ERR_ARG;
 }
+
+void simnet_restart_client(struct simnet *n, struct dtls_config *cfg)
+{
+	dtls_session_free(n->client);
+	n->client = dtls_session_new_client(cfg, &client_cb, n);
+	n->client_ended = false;
+	n->client_err = 0;
+}

@@ -55,6 +55,8 @@ void simnet_free(struct simnet *n);
  * passed. Returns whether cond held. */
 bool simnet_run(struct simnet *n, bool (*cond)(struct simnet *n), uint64_t limit_ms);
 bool simnet_established(struct simnet *n);
+/* Replaces the client by a new one at the same address, as if it had restarted. */
+void simnet_restart_client(struct simnet *n, struct dtls_config *cfg);
 /* Sends message `id` (0..SIMNET_MSGS-1) as application data from one side. */
 int simnet_send(struct simnet *n, bool from_client, unsigned id);
 

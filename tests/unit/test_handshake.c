@@ -248,6 +248,34 @@ static void test_renegotiation(void)
 	dtls_config_unref(s);
 }
 
+static void test_peer_restart_same_address(void)
+{
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, s, 19);
+	n.dup_pct = 30; /* duplicated ClientHellos of the first handshake must not reset it */
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	simnet_run(&n, never, 2000);
+	struct dtls_session *first = n.server_session;
+	CU_ASSERT_FATAL(first != NULL);
+	CU_ASSERT_EQUAL(dtls_server_session_count(n.server), 1);
+
+	/* The client "restarts": a new session from the same address and port. */
+	simnet_restart_client(&n, c);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT(simnet_run(&n, simnet_established, 10000));
+	CU_ASSERT(n.server_session != first);
+	CU_ASSERT_EQUAL(dtls_server_session_count(n.server), 1);
+	CU_ASSERT(simnet_send(&n, true, 7) == 0);
+	simnet_run(&n, never, 1000);
+	CU_ASSERT_EQUAL(n.server_got[7], 1);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
 static void flood_send(void *arg, const struct sockaddr *a, socklen_t l, const uint8_t *d, size_t len)
 {
 	size_t *max = arg;
@@ -294,6 +322,7 @@ static CU_TestInfo tests[] = {
 	{ "close_notify unanswered: CLOSE_FAIL", test_close_fail },
 	{ "renegotiation with data flowing across it", test_renegotiation },
 	{ "cookie-less ClientHello flood allocates no session", test_cookie_flood_allocates_nothing },
+	{ "peer restarting on the same address gets a new session", test_peer_restart_same_address },
 	CU_TEST_INFO_NULL,
 };
 

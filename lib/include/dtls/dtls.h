@@ -271,6 +271,16 @@ DTLS_API DTLS_MUST_CHECK int dtls_cookie_check(const struct dtls_cookie_jar *jar
 					       socklen_t from_len, const uint8_t *dgram, size_t len, uint8_t *hvr,
 					       size_t hvr_cap, size_t *hvr_len);
 
+/*
+ * Whether dgram starts with an epoch-0 ClientHello that is not one of those the session
+ * already answered: the peer is starting over from scratch (say it restarted on the same
+ * port). A caller keeping its own session map then runs dtls_cookie_check on it: a valid
+ * cookie proves the address, and a new session takes the place of the old one (RFC 6347
+ * 4.2.8). A retransmitted or duplicated ClientHello of the session's own handshake is
+ * not new. dtls_server does all this itself.
+ */
+DTLS_API bool dtls_session_is_new_hello(const struct dtls_session *s, const uint8_t *dgram, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
