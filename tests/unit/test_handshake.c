@@ -276,6 +276,46 @@ static void test_peer_restart_same_address(void)
 	dtls_config_unref(s);
 }
 
+static void test_hello_request(void)
+{
+	/* The server asks for a renegotiation (HelloRequest): the client, whose side of
+	 * renegotiation is the incoming one, starts a new handshake inside the session. */
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct simnet n;
+	simnet_init(&n, c, s, 23);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	struct dtls_session *srv = n.server_session;
+	srv->now_ms = n.now;
+	CU_ASSERT_FATAL(hs_begin(srv) == 0);
+	CU_ASSERT_FATAL(flight_add(srv, CT_HANDSHAKE, srv->hs->epoch, HS_HELLO_REQUEST, NULL, 0) == 0);
+	CU_ASSERT_FATAL(flight_send(srv) == 0);
+	for (unsigned i = 0; i < 50; i++) {
+		CU_ASSERT(simnet_send(&n, true, i) == 0);
+		CU_ASSERT(simnet_send(&n, false, i) == 0);
+	}
+	CU_ASSERT(simnet_run(&n, renegotiated, 10000));
+	CU_ASSERT_EQUAL(n.client->established_epoch, 2);
+	CU_ASSERT_EQUAL(n.corrupt, 0);
+
+	/* Refused when renegotiation is off: a warning alert, the session stays up. */
+	dtls_config_allow_renegotiation(c, false);
+	srv->now_ms = n.now;
+	CU_ASSERT_FATAL(hs_begin(srv) == 0);
+	CU_ASSERT_FATAL(flight_add(srv, CT_HANDSHAKE, srv->hs->epoch, HS_HELLO_REQUEST, NULL, 0) == 0);
+	CU_ASSERT_FATAL(flight_send(srv) == 0);
+	simnet_run(&n, never, 3000);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(n.client), 2);
+	CU_ASSERT_EQUAL(dtls_session_state(n.client), DTLS_STATE_ESTABLISHED);
+	CU_ASSERT(simnet_send(&n, true, 60) == 0);
+	simnet_run(&n, never, 1000);
+	CU_ASSERT_EQUAL(n.server_got[60], 1);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
 static void flood_send(void *arg, const struct sockaddr *a, socklen_t l, const uint8_t *d, size_t len)
 {
 	size_t *max = arg;
@@ -323,6 +363,7 @@ static CU_TestInfo tests[] = {
 	{ "renegotiation with data flowing across it", test_renegotiation },
 	{ "cookie-less ClientHello flood allocates no session", test_cookie_flood_allocates_nothing },
 	{ "peer restarting on the same address gets a new session", test_peer_restart_same_address },
+	{ "HelloRequest from the server: client renegotiates, or refuses when off", test_hello_request },
 	CU_TEST_INFO_NULL,
 };
 
