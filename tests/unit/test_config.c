@@ -475,6 +475,17 @@ static void test_hostile(void)
 	CU_ASSERT_TRUE(diags.n > 0 && strstr(diags.v[0].text, "dtlsgw.conf:3: line longer than") != NULL);
 	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:4: [gateway] mtu: must be between 576 and 65507"));
 
+	/* The documented limit: 197 characters per line. */
+	char edge[512];
+	n = (size_t)snprintf(edge, sizeof(edge), "[gateway]\ntun_address = 10.0.0.1/24\n#");
+	memset(edge + n, 'c', 196);
+	memcpy(edge + n + 196, "\n", 2);
+	CU_ASSERT_EQUAL(parse(edge, &cfg), 0);
+	config_free(cfg);
+	memcpy(edge + n + 196, "c\n", 3);
+	CU_ASSERT_EQUAL(parse(edge, &cfg), -EINVAL);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:3: line longer than 197 characters"));
+
 	/* NUL bytes. */
 	static const char nul[] = "[gateway]\ntun_address = 10.0.0.1/24\nmtu = 14\0000\n[peer\0x]\n";
 	CU_ASSERT_EQUAL(parse_text(nul, sizeof(nul) - 1, &cfg), -EINVAL);
@@ -583,6 +594,59 @@ static void test_load_file(void)
 	config_diags_free(&diags);
 }
 
+/* The EXAMPLE of docs/dtlsgw.conf.5 is a valid configuration. */
+static void test_man_page_example(void)
+{
+	char line[512], text[8192] = "";
+	size_t n = 0;
+	int state = 0; /* 0: before EXAMPLE, 1: before .EX, 2: in it, 3: done */
+	FILE *f = fopen(TEST_SOURCE_DIR "/docs/dtlsgw.conf.5", "r");
+
+	CU_ASSERT_FATAL(f != NULL);
+	while (state < 3 && fgets(line, sizeof(line), f)) {
+		if (state == 0 && !strcmp(line, ".SH EXAMPLE\n"))
+			state = 1;
+		else if (state == 1 && !strcmp(line, ".EX\n"))
+			state = 2;
+		else if (state == 2 && !strcmp(line, ".EE\n"))
+			state = 3;
+		else if (state == 2) {
+			/* Files of the example live in the test directory. */
+			char *etc = strstr(line, "/etc/dtlsgw/");
+			if (etc) {
+				char *file = etc + strlen("/etc/dtlsgw/");
+				size_t flen = strcspn(file, " \n");
+				char name[64];
+				snprintf(name, sizeof(name), "%.*s", (int)flen, file);
+				make_file(0, name, KEY32 "\n", 0600);
+				n += (size_t)snprintf(text + n, sizeof(text) - n, "%.*s%s", (int)(etc - line),
+						      line, path_buf[0]);
+				n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", file + flen);
+			} else {
+				n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", line);
+			}
+			CU_ASSERT_FATAL(n < sizeof(text));
+		}
+	}
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(state, 3);
+
+	struct gw_config *cfg = NULL;
+	int rc = parse(text, &cfg);
+	if (rc)
+		config_diags_print(&diags, stderr);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(diags.n, 0);
+	CU_ASSERT_EQUAL(cfg->n_tun_addrs, 2);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_peers, 2);
+	CU_ASSERT_EQUAL(cfg->peers[0].auth, PEER_AUTH_PSK);
+	CU_ASSERT_EQUAL(cfg->peers[0].psk.key_len, 32);
+	CU_ASSERT_EQUAL(cfg->peers[1].auth, PEER_AUTH_CERT);
+	CU_ASSERT_EQUAL(cfg->peers[1].n_allowed, 2);
+	CU_ASSERT_EQUAL(cfg->peers[1].keepalive, 25);
+	config_free(cfg);
+}
+
 static CU_TestInfo tests[] = {
 	{ "full valid config", test_full_config },
 	{ "defaults", test_defaults },
@@ -593,6 +657,7 @@ static CU_TestInfo tests[] = {
 	{ "all errors collected, in order", test_all_errors_collected },
 	{ "hostile input", test_hostile },
 	{ "load from a file", test_load_file },
+	{ "the man page example", test_man_page_example },
 	CU_TEST_INFO_NULL,
 };
 
