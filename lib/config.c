@@ -69,6 +69,18 @@ const char *dtls_suite_name(uint16_t id)
 	return su ? su->name : NULL;
 }
 
+int dtls_suite_id(const char *name)
+{
+	const struct suite *su = name ? suite_by_name(name) : NULL;
+	return su ? su->id : DTLS_ERR_ARG;
+}
+
+int dtls_suite_overhead(uint16_t id)
+{
+	const struct suite *su = suite_by_id(id);
+	return su ? (int)(REC_HEADER_LEN + suite_record_overhead(su)) : DTLS_ERR_ARG;
+}
+
 int dtls_config_set_ciphers(struct dtls_config *cfg, const char *list)
 {
 	uint16_t ids[CFG_MAX_SUITES];

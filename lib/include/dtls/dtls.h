@@ -63,6 +63,11 @@ DTLS_API void dtls_config_unref(struct dtls_config *cfg);
 DTLS_API DTLS_MUST_CHECK int dtls_config_set_ciphers(struct dtls_config *cfg, const char *list);
 /* The IANA name of a suite code point, or NULL. */
 DTLS_API const char *dtls_suite_name(uint16_t id);
+/* The code point of a suite known by IANA or OpenSSL name, or DTLS_ERR_ARG. */
+DTLS_API int dtls_suite_id(const char *name);
+/* Worst-case bytes a record of this suite adds to its payload, header included
+ * (what a tunnel subtracts from the path MTU), or DTLS_ERR_ARG for an unknown suite. */
+DTLS_API int dtls_suite_overhead(uint16_t id);
 
 /*
  * PSK (RFC 4279). A client offers its first PSK's identity; a server finds the key for a
