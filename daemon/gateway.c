@@ -1,0 +1,1222 @@
+/*
+ * Peers and sessions: the libdtls callbacks, the handshake admission (PSK lookup,
+ * authorize), installing an established session as its peer's, reaping ended ones,
+ * dialling, configuration generations, and the gateway's life cycle.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "daemon/gateway.h"
+#include "daemon/tunnel.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
+#include "tun/tun.h"
+
+_Thread_local struct gw_thread *gw_tl;
+
+/* Handshake retransmission: first wait, longest wait, give up after (ms). */
+#define HS_TIMER_INITIAL 1000
+#define HS_TIMER_MAX 8000
+#define HS_TIMER_TOTAL 20000
+/* Dial backoff: 1 s doubling up to 30 s, +-20% jitter. */
+#define DIAL_BACKOFF_MIN 1000
+#define DIAL_BACKOFF_MAX 30000
+#define COOKIE_LIFETIME_MS 120000
+
+static const char *const state_names[] = {
+	[PEER_WAITING] = "waiting", [PEER_CONNECTING] = "connecting",
+	[PEER_HANDSHAKING] = "handshaking", [PEER_UP] = "up", [PEER_DEAD] = "dead",
+};
+
+const char *peer_state_name(enum peer_state st)
+{
+	return (unsigned)st < sizeof(state_names) / sizeof(state_names[0]) ? state_names[st] : "?";
+}
+
+static uint64_t tl_now(void)
+{
+	return gw_tl && gw_tl->now ? gw_tl->now : now_ms();
+}
+
+#define BUMP(ctr, n) atomic_fetch_add_explicit(&(ctr), (n), memory_order_relaxed)
+
+/* A printable rendering of a PSK identity (sent in clear by anyone). */
+static const char *identity_str(const uint8_t *id, size_t len, char *buf, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < cap; i++) {
+		if (id[i] >= 0x20 && id[i] < 0x7f && id[i] != '"' && id[i] != '\\') {
+			buf[o++] = (char)id[i];
+		} else {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[id[i] >> 4];
+			buf[o++] = hex[id[i] & 15];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ---- quiescent-state reclamation ---- */
+
+void gw_retire(struct gateway *gw, void (*fn)(void *arg), void *arg)
+{
+	struct gw_retired *r = malloc(sizeof(*r) + gw->n_workers * sizeof(uint64_t));
+
+	if (!r) {
+		/* Cannot wait without memory: leak rather than free under a worker. */
+		log_warnx("out of memory retiring an old configuration; it is leaked");
+		return;
+	}
+	r->fn = fn;
+	r->arg = arg;
+	for (unsigned i = 0; i < gw->n_workers; i++)
+		r->snap[i] = worker_qs(gw->workers[i]);
+	r->next = gw->retired;
+	gw->retired = r;
+}
+
+static bool grace_over(const struct gateway *gw, const struct gw_retired *r)
+{
+	for (unsigned i = 0; i < gw->n_workers; i++) {
+		/* Even: asleep (or not started) at retire time, so it cannot hold anything
+		 * older; changed: it has been through a quiescent point since. */
+		if ((r->snap[i] & 1) && worker_qs(gw->workers[i]) == r->snap[i])
+			return false;
+	}
+	return true;
+}
+
+void gw_retire_poll(struct gateway *gw, bool force)
+{
+	struct gw_retired **pp = &gw->retired;
+
+	while (*pp) {
+		struct gw_retired *r = *pp;
+		if (force || grace_over(gw, r)) {
+			*pp = r->next;
+			r->fn(r->arg);
+			free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+}
+
+/* ---- peers ---- */
+
+void gw_peer_ref(struct gw_peer *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+
+void gw_peer_put(struct gw_peer *p)
+{
+	if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	dtls_config_unref(p->dcfg);
+	peer_policy_clear(&p->pol);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+struct gw_session *gw_peer_session(struct gw_peer *p)
+{
+	struct gw_session *gs;
+
+	pthread_mutex_lock(&p->lock);
+	gs = p->cur;
+	if (gs)
+		gw_session_ref(gs);
+	pthread_mutex_unlock(&p->lock);
+	return gs;
+}
+
+static uint64_t backoff_ms(unsigned attempts)
+{
+	uint64_t d = DIAL_BACKOFF_MIN;
+	uint32_t r;
+
+	for (unsigned i = 0; i < attempts && d < DIAL_BACKOFF_MAX; i++)
+		d *= 2;
+	if (d > DIAL_BACKOFF_MAX)
+		d = DIAL_BACKOFF_MAX;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)now_ms();
+	return d * (80 + r % 41) / 100; /* +-20% */
+}
+
+/* Joins the settings every session config shares. */
+static int config_common(struct dtls_config *d, const struct gw_config *cfg)
+{
+	int rc;
+
+	if (cfg->n_ciphers) {
+		size_t len = 1;
+		for (size_t i = 0; i < cfg->n_ciphers; i++)
+			len += strlen(cfg->ciphers[i]) + 1;
+		char *list = malloc(len), *o = list;
+		if (!list)
+			return -ENOMEM;
+		for (size_t i = 0; i < cfg->n_ciphers; i++)
+			o += sprintf(o, "%s%s", i ? "," : "", cfg->ciphers[i]);
+		rc = dtls_config_set_ciphers(d, list);
+		free(list);
+		if (rc < 0) {
+			log_warnx("ciphers: %s", dtls_strerror(rc));
+			return -EINVAL;
+		}
+	}
+	if ((rc = dtls_config_set_mtu(d, cfg->mtu)) < 0 ||
+	    (rc = dtls_config_set_timers(d, HS_TIMER_INITIAL, HS_TIMER_MAX, HS_TIMER_TOTAL)) < 0) {
+		log_warnx("mtu %u: %s", cfg->mtu, dtls_strerror(rc));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_trusted(struct dtls_config *d, const char *file, const char *who)
+{
+	char err[256] = "";
+	int rc = dtls_config_add_trusted(d, file, err, sizeof(err));
+
+	if (rc < 0) {
+		log_warnx("%s: ca %s: %s", who, file, err[0] ? err : dtls_strerror(rc));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_local_cert(struct dtls_config *d, const struct gw_config *cfg)
+{
+	char err[256] = "";
+	int rc = dtls_config_add_local_cert(d, cfg->cert, cfg->key, err, sizeof(err));
+
+	if (rc < 0) {
+		log_warnx("gateway cert %s: %s", cfg->cert, err[0] ? err : dtls_strerror(rc));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg)
+{
+	const struct peer_policy *pol = &p->pol;
+	struct dtls_config *d = NULL;
+	char who[64];
+	int rc = 0;
+
+	p->keepalive_ms = (uint64_t)pol->keepalive * 1000;
+	p->dead_after_ms = 0;
+	if (cfg->dead_after && pol->keepalive)
+		p->dead_after_ms = (uint64_t)(cfg->dead_after > pol->keepalive ? cfg->dead_after
+										: 3 * pol->keepalive) * 1000;
+	if (!pol->has_endpoint)
+		goto done; /* a responder: sessions come from the shared server config */
+	if (!(d = dtls_config_new()))
+		return -ENOMEM;
+	snprintf(who, sizeof(who), "peer %s", pol->name);
+	if ((rc = config_common(d, cfg)) < 0)
+		goto fail;
+	if (pol->auth == PEER_AUTH_PSK) {
+		rc = dtls_config_add_psk(d, pol->psk.identity, pol->psk.identity_len, pol->psk.key,
+					 pol->psk.key_len);
+		if (rc < 0) {
+			log_warnx("%s: PSK: %s", who, dtls_strerror(rc));
+			rc = -EINVAL;
+			goto fail;
+		}
+	} else {
+		if (!cfg->cert || !cfg->key) {
+			log_warnx("%s: a certificate peer needs the gateway's cert and key", who);
+			rc = -EINVAL;
+			goto fail;
+		}
+		if ((rc = add_local_cert(d, cfg)) < 0)
+			goto fail;
+		for (size_t i = 0; i < pol->cert.n_ca_files; i++)
+			if ((rc = add_trusted(d, pol->cert.ca_files[i], who)) < 0)
+				goto fail;
+		if (!pol->cert.n_ca_files && cfg->ca && (rc = add_trusted(d, cfg->ca, who)) < 0)
+			goto fail;
+		if (pol->cert.has_pin && (rc = dtls_config_pin_sha256(d, pol->cert.pin_sha256)) < 0) {
+			rc = -EINVAL;
+			goto fail;
+		}
+	}
+done:
+	dtls_config_unref(p->dcfg);
+	p->dcfg = d;
+	return 0;
+fail:
+	dtls_config_unref(d);
+	return rc;
+}
+
+static struct gw_peer *peer_new(struct gateway *gw, const struct peer_policy *pol,
+				const struct gw_config *cfg)
+{
+	struct gw_peer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	p->gw = gw;
+	pthread_mutex_init(&p->lock, NULL);
+	if (peer_policy_copy(&p->pol, pol) < 0 || gw_peer_configure(p, cfg) < 0) {
+		gw_peer_put(p);
+		return NULL;
+	}
+	p->state = pol->has_endpoint ? PEER_CONNECTING : PEER_WAITING;
+	return p;
+}
+
+bool gw_policy_equal(const struct peer_policy *a, const struct peer_policy *b)
+{
+	if (strcmp(a->name, b->name) || a->auth != b->auth || a->n_allowed != b->n_allowed ||
+	    a->has_endpoint != b->has_endpoint || a->keepalive != b->keepalive)
+		return false;
+	if (a->has_endpoint && (a->endpoint_len != b->endpoint_len ||
+				memcmp(&a->endpoint, &b->endpoint, a->endpoint_len)))
+		return false;
+	for (size_t i = 0; i < a->n_allowed; i++)
+		if (prefix_cmp(&a->allowed[i], &b->allowed[i]))
+			return false;
+	if (a->auth == PEER_AUTH_PSK)
+		return a->psk.identity_len == b->psk.identity_len &&
+		       !memcmp(a->psk.identity, b->psk.identity, a->psk.identity_len) &&
+		       a->psk.key_len == b->psk.key_len &&
+		       !memcmp(a->psk.key, b->psk.key, a->psk.key_len);
+	if (a->auth == PEER_AUTH_CERT) {
+		const struct peer_cert *x = &a->cert, *y = &b->cert;
+		if (x->n_ca_files != y->n_ca_files || x->has_pin != y->has_pin ||
+		    (x->has_pin && memcmp(x->pin_sha256, y->pin_sha256, PEER_PIN_LEN)) ||
+		    !!x->cn != !!y->cn || (x->cn && strcmp(x->cn, y->cn)) || !!x->san != !!y->san ||
+		    (x->san && strcmp(x->san, y->san)))
+			return false;
+		for (size_t i = 0; i < x->n_ca_files; i++)
+			if (strcmp(x->ca_files[i], y->ca_files[i]))
+				return false;
+	}
+	return true;
+}
+
+/* Whether the authenticated certificate of s satisfies every constraint of p. */
+static bool cert_matches(const struct peer_policy *p, const struct dtls_session *s)
+{
+	uint8_t pin[PEER_PIN_LEN];
+
+	if (p->auth != PEER_AUTH_CERT || (!p->cert.cn && !p->cert.san && !p->cert.has_pin))
+		return false;
+	if (p->cert.cn && !dtls_session_peer_has_name(s, p->cert.cn))
+		return false;
+	if (p->cert.san && !dtls_session_peer_has_name(s, p->cert.san))
+		return false;
+	if (p->cert.has_pin &&
+	    (!dtls_session_peer_pin(s, pin) || memcmp(pin, p->cert.pin_sha256, PEER_PIN_LEN)))
+		return false;
+	return true;
+}
+
+/* ---- sessions: the libdtls callbacks (called under the session lock) ---- */
+
+static void cb_send(void *arg, const uint8_t *d, size_t n)
+{
+	struct gw_session *gs = arg;
+	struct gateway *gw = gs->gw;
+	int fd = gw_tl ? gw_tl->udp_fd : gw->ctl.udp_fd;
+
+	if (sendto(fd, d, n, MSG_DONTWAIT, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0) {
+		char a[GW_ADDRSTRLEN];
+		int e = errno;
+		log_ratelimited(&gw->rl_send, GW_LOG_WARNING, "send to %s: %s",
+				gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a),
+				strerror(e));
+	}
+}
+
+static void cb_data(void *arg, const uint8_t *d, size_t n)
+{
+	struct gw_session *gs = arg;
+	struct gw_peer *p = atomic_load_explicit(&gs->peer, memory_order_relaxed);
+	uint64_t now = tl_now();
+
+	if (!p)
+		return; /* cannot happen: data comes after authorize */
+	atomic_store_explicit(&gs->last_rx_ms, now, memory_order_relaxed);
+	if (n == 0) {
+		BUMP(p->c.keepalives_rx, 1);
+		return;
+	}
+	if (!policy_source_allowed(&p->pol, d, n)) {
+		struct ip_addrs ia;
+		char src[INET6_ADDRSTRLEN] = "(not an IP packet)";
+		BUMP(p->c.drop_policy, 1);
+		if (ip_packet_addrs(d, n, &ia) == 0)
+			inet_ntop(ia.family, ia.src, src, sizeof(src));
+		log_ratelimited(&p->rl_policy, GW_LOG_WARNING,
+				"peer %s: policy drop: source %s outside allowed prefixes",
+				p->pol.name, src);
+		return;
+	}
+	BUMP(p->c.rx_packets, 1);
+	BUMP(p->c.rx_bytes, n);
+	if (!gw_tl || gw_tl->tun_fd < 0)
+		return;
+	if (write(gw_tl->tun_fd, d, n) < 0) {
+		int e = errno;
+		BUMP(p->c.drop_tun, 1);
+		if (e != EAGAIN)
+			log_ratelimited(&p->rl_tun, GW_LOG_WARNING, "peer %s: write to tun: %s",
+					p->pol.name, strerror(e));
+	}
+}
+
+static void cb_established(void *arg)
+{
+	struct gw_session *gs = arg;
+	struct gw_peer *p = atomic_load(&gs->peer);
+	const char *suite = dtls_suite_name(dtls_session_suite(gs->s));
+	char a[GW_ADDRSTRLEN];
+
+	gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
+	if (dtls_session_handshakes(gs->s) > 1)
+		log_info("peer %s: renegotiated (%s) with %s", p ? p->pol.name : "?",
+			 suite ? suite : "?", a);
+	else
+		log_info("peer %s: handshake done (%s) %s %s", p ? p->pol.name : "?",
+			 suite ? suite : "?", gs->client ? "with" : "from", a);
+	atomic_store(&gs->last_rx_ms, tl_now());
+	atomic_fetch_or(&gs->events, GW_EV_ESTABLISHED);
+}
+
+static void cb_ended(void *arg, int err)
+{
+	struct gw_session *gs = arg;
+
+	gs->end_err = err;
+	atomic_fetch_or(&gs->events, GW_EV_ENDED);
+}
+
+static int cb_authorize(void *arg, struct dtls_session *s)
+{
+	struct gw_session *gs = arg;
+	struct gateway *gw = gs->gw;
+	struct gw_peer *p = atomic_load(&gs->peer), *found = NULL;
+	const struct gw_gen *gen;
+	const uint8_t *id;
+	size_t idlen;
+	char a[GW_ADDRSTRLEN], q[300];
+
+	gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
+	if (gs->client) {
+		/* We dialled p: a PSK proves itself; a certificate must be p's. */
+		if (p->pol.auth == PEER_AUTH_CERT && !cert_matches(&p->pol, s)) {
+			log_warnx("peer %s: certificate from %s does not match its cert_cn, "
+				  "cert_san or cert_pin_sha256", p->pol.name, a);
+			return DTLS_ERR_ACCESS_DENIED;
+		}
+		return 0;
+	}
+	gen = atomic_load(&gw->gen);
+	id = dtls_session_psk_identity(s, &idlen);
+	if (id) {
+		const struct peer_policy *pol = policy_find_psk(gen->set, id, idlen);
+		found = pol ? gw_gen_peer(gen, pol) : NULL;
+	} else {
+		for (size_t i = 0; i < gen->n_peers && !found; i++)
+			if (cert_matches(&gen->peers[i]->pol, s))
+				found = gen->peers[i];
+	}
+	if (!found || atomic_load(&found->removed)) {
+		if (id)
+			log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING,
+					"refused handshake from %s: PSK identity \"%s\" is no "
+					"configured peer", a, identity_str(id, idlen, q, sizeof(q)));
+		else
+			log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING,
+					"refused handshake from %s: certificate matches no "
+					"configured peer", a);
+		return DTLS_ERR_ACCESS_DENIED;
+	}
+	if (p) {
+		/* A renegotiation must not change who the peer is. */
+		if (p != found) {
+			log_warnx("peer %s: renegotiation from %s as peer %s refused", p->pol.name, a,
+				  found->pol.name);
+			return DTLS_ERR_ACCESS_DENIED;
+		}
+		return 0;
+	}
+	gw_peer_ref(found);
+	atomic_store(&gs->peer, found);
+	return 0;
+}
+
+static const struct dtls_callbacks session_callbacks = {
+	.send = cb_send,
+	.data = cb_data,
+	.established = cb_established,
+	.ended = cb_ended,
+	.authorize = cb_authorize,
+};
+
+/* Server side: the key of a PSK identity, from the current generation. */
+static int cb_psk_lookup(void *arg, const uint8_t *identity, size_t identity_len,
+			 uint8_t key[DTLS_MAX_PSK_LEN])
+{
+	struct gateway *gw = arg;
+	const struct gw_gen *gen = atomic_load(&gw->gen);
+	const struct peer_policy *pol = policy_find_psk(gen->set, identity, identity_len);
+	char a[GW_ADDRSTRLEN] = "?", q[300];
+
+	if (!pol || pol->psk.key_len > DTLS_MAX_PSK_LEN) {
+		if (gw_tl && gw_tl->cur)
+			gw_addr_str((const struct sockaddr *)&gw_tl->cur->addr, gw_tl->cur->addr_len, a);
+		log_ratelimited(&gw->rl_psk, GW_LOG_WARNING, "unknown PSK identity \"%s\" from %s",
+				identity_str(identity, identity_len, q, sizeof(q)), a);
+		return -1;
+	}
+	memcpy(key, pol->psk.key, pol->psk.key_len);
+	return (int)pol->psk.key_len;
+}
+
+/* ---- sessions ---- */
+
+static void session_release(struct smap_node *n)
+{
+	struct gw_session *gs = gw_session_of(n);
+
+	dtls_session_free(gs->s);
+	gw_peer_put(atomic_load(&gs->peer));
+	pthread_mutex_destroy(&gs->lock);
+	free(gs);
+}
+
+static struct gw_session *session_alloc(struct gateway *gw, const struct sockaddr *addr,
+					socklen_t len, bool client)
+{
+	struct gw_session *gs = calloc(1, sizeof(*gs));
+
+	if (!gs)
+		return NULL;
+	if (len > sizeof(gs->addr) || smap_node_init(&gs->node, addr, len, session_release) < 0) {
+		free(gs);
+		return NULL;
+	}
+	gs->gw = gw;
+	memcpy(&gs->addr, addr, len);
+	gs->addr_len = len;
+	gs->client = client;
+	gs->created_ms = tl_now();
+	pthread_mutex_init(&gs->lock, NULL);
+	atomic_init(&gs->next_due, UINT64_MAX);
+	atomic_init(&gs->state, DTLS_STATE_HANDSHAKING);
+	return gs;
+}
+
+void gw_session_lock(struct gw_session *gs)
+{
+	pthread_mutex_lock(&gs->lock);
+}
+
+void gw_session_unlock(struct gw_session *gs)
+{
+	atomic_store_explicit(&gs->next_due, dtls_session_next_timeout(gs->s), memory_order_relaxed);
+	atomic_store_explicit(&gs->state, (int)dtls_session_state(gs->s), memory_order_relaxed);
+	pthread_mutex_unlock(&gs->lock);
+}
+
+/* The ClientHello's random: record header (13), handshake header (12), version (2). */
+#define HELLO_RANDOM_OFF (13 + 12 + 2)
+
+bool gw_session_same_hello(const struct gw_session *gs, const uint8_t *d, size_t n)
+{
+	return n >= HELLO_RANDOM_OFF + 32 && !memcmp(d + HELLO_RANDOM_OFF, gs->hello_random, 32);
+}
+
+/* A session that lost its place in the map to a new handshake from its address. */
+static void superseded(struct gw_session *old)
+{
+	struct gw_peer *p = atomic_load(&old->peer);
+	bool is_cur = false;
+
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		is_cur = p->cur == old;
+		pthread_mutex_unlock(&p->lock);
+	}
+	/* The peer's current session keeps carrying our packets until the new one is up
+	 * (or it is found dead); any other is dropped now. */
+	if (!is_cur)
+		gw_session_reap(old, GW_LOG_DEBUG, "superseded by a new handshake");
+}
+
+struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *gen,
+				     const struct sockaddr *from, socklen_t from_len,
+				     const uint8_t *hello, size_t len, bool replace)
+{
+	struct gw_session *gs = session_alloc(gw, from, from_len, false);
+	struct smap_node *old = NULL;
+	char a[GW_ADDRSTRLEN];
+
+	if (gs)
+		gs->s = dtls_session_new_server(gen->server_cfg, &session_callbacks, gs, from, from_len);
+	if (!gs || !gs->s) {
+		log_ratelimited(&gw->rl_limit, GW_LOG_WARNING, "no memory for a session from %s",
+				gw_addr_str(from, from_len, a));
+		if (gs)
+			gw_session_put(gs);
+		return NULL;
+	}
+	if (len >= HELLO_RANDOM_OFF + 32)
+		memcpy(gs->hello_random, hello + HELLO_RANDOM_OFF, 32);
+	if ((replace ? smap_replace(gw->map, &gs->node, &old) : smap_insert(gw->map, &gs->node)) < 0) {
+		gw_session_put(gs); /* someone was quicker: theirs stands */
+		return NULL;
+	}
+	if (old) {
+		superseded(gw_session_of(old));
+		smap_put(old);
+	}
+	log_debug("handshake from %s: session created", gw_addr_str(from, from_len, a));
+	return gs;
+}
+
+void gw_session_close(struct gw_session *gs)
+{
+	atomic_store(&gs->closed_by_us, true);
+	gw_session_lock(gs);
+	GW_IGNORE(dtls_session_close(gs->s, tl_now())); /* a failure ends it: reaped below */
+	gw_session_unlock(gs);
+	gw_session_after(gs);
+}
+
+/* gs completed a handshake: make it the session of its peer. */
+static void install(struct gw_session *gs)
+{
+	struct gw_peer *p = atomic_load(&gs->peer);
+	struct gateway *gw = gs->gw;
+	struct gw_session *old = NULL, *abandoned = NULL;
+
+	if (!p) {
+		gw_session_reap(gs, GW_LOG_WARNING, "established without an identity; dropped");
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (atomic_load(&p->removed) || atomic_load(&gw->stopping) ||
+	    atomic_load(&gs->reaped)) {
+		pthread_mutex_unlock(&p->lock);
+		gw_session_close(gs);
+		return;
+	}
+	if (p->cur == gs) { /* a renegotiation */
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	old = p->cur;
+	gw_session_ref(gs);
+	p->cur = gs;
+	if (p->dialing && p->dialing != gs)
+		abandoned = p->dialing; /* the peer dialled us first: ours is not needed */
+	else if (p->dialing == gs)
+		gw_session_put(gs);
+	p->dialing = NULL;
+	p->state = PEER_UP;
+	p->last_handshake_ms = tl_now();
+	p->attempts = 0;
+	memcpy(&p->endpoint, &gs->addr, gs->addr_len);
+	p->endpoint_len = gs->addr_len;
+	BUMP(p->c.handshakes, 1);
+	pthread_mutex_unlock(&p->lock);
+
+	if (old) {
+		/* A session still in the map gets a close_notify; one that lost its address
+		 * to this one (the peer restarted) has nobody left to tell. */
+		if (smap_linked(gw->map, &old->node))
+			gw_session_close(old);
+		else
+			gw_session_reap(old, GW_LOG_DEBUG, "replaced by the new session");
+		gw_session_put(old);
+	}
+	if (abandoned) {
+		gw_session_close(abandoned);
+		gw_session_put(abandoned);
+	}
+}
+
+/* gs is gone: if it was its peer's, the peer goes back to waiting or dialling. */
+static void detach(struct gw_peer *p, struct gw_session *gs, bool redial_now,
+		   const struct dtls_session_stats *st)
+{
+	struct gateway *gw = gs->gw;
+	bool was_cur, was_dial;
+	uint64_t now = tl_now();
+
+	pthread_mutex_lock(&p->lock);
+	was_cur = p->cur == gs;
+	was_dial = p->dialing == gs;
+	if (was_cur)
+		p->cur = NULL;
+	if (was_dial)
+		p->dialing = NULL;
+	if ((was_cur || was_dial) && !p->cur && !p->dialing) {
+		if (p->pol.has_endpoint && !atomic_load(&p->removed) && !atomic_load(&gw->stopping)) {
+			p->state = PEER_CONNECTING;
+			if (was_cur && redial_now)
+				p->next_dial_ms = now;
+			else
+				p->next_dial_ms = now + backoff_ms(p->attempts++);
+		} else {
+			p->state = was_cur && redial_now ? PEER_DEAD : PEER_WAITING;
+		}
+	}
+	if (was_dial)
+		BUMP(p->c.handshake_failures, 1);
+	if (st) {
+		BUMP(p->c.drop_mac, st->dropped_mac);
+		BUMP(p->c.drop_replay, st->dropped_replay);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (was_cur)
+		gw_session_put(gs);
+	if (was_dial)
+		gw_session_put(gs);
+}
+
+/* One log line saying why a session ended. */
+static void log_end(struct gw_session *gs, struct gw_peer *p, int err, int peer_alert,
+		    int sent_alert, unsigned handshakes, const char *identity)
+{
+	struct gateway *gw = gs->gw;
+	char a[GW_ADDRSTRLEN], why[200], who[200];
+	const char *what = handshakes ? "session ended" : "handshake failed";
+
+	gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
+	if (err == DTLS_ERR_CLOSED || err == 0) {
+		if (!handshakes)
+			log_debug("peer %s: handshake with %s abandoned", p ? p->pol.name : "?", a);
+		else if (peer_alert == DTLS_ALERT_CLOSE_NOTIFY && !atomic_load(&gs->closed_by_us))
+			log_info("peer %s: closed by the peer (close_notify from %s)",
+				 p ? p->pol.name : "?", a);
+		else
+			log_info("peer %s: closed (session with %s)", p ? p->pol.name : "?", a);
+		return;
+	}
+	if (err == DTLS_ERR_CLOSE_FAIL) {
+		log_info("peer %s: closed (no close_notify came back from %s)",
+			 p ? p->pol.name : "?", a);
+		return;
+	}
+	if (err == DTLS_ERR_PEER_ALERT)
+		snprintf(why, sizeof(why), "peer sent alert %s", dtls_alert_name(peer_alert));
+	else if (sent_alert != DTLS_ALERT_NONE)
+		snprintf(why, sizeof(why), "%s (sent alert %s)", dtls_strerror(err),
+			 dtls_alert_name(sent_alert));
+	else
+		snprintf(why, sizeof(why), "%s", dtls_strerror(err));
+	if (p) {
+		log_warnx("peer %s: %s: %s", p->pol.name, what, why);
+		return;
+	}
+	if (identity)
+		snprintf(who, sizeof(who), "%s, PSK identity \"%s\"", a, identity);
+	else
+		snprintf(who, sizeof(who), "%s", a);
+	log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING, "handshake from %s failed: %s", who, why);
+}
+
+void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char *reason)
+{
+	struct gateway *gw = gs->gw;
+	struct gw_peer *p = atomic_load(&gs->peer);
+	struct dtls_session_stats st;
+	int err, peer_alert, sent_alert;
+	unsigned handshakes;
+	char idbuf[300], *identity = NULL;
+	uint8_t idraw[DTLS_MAX_PSK_IDENTITY];
+	const uint8_t *id;
+	size_t idlen = 0;
+
+	if (atomic_exchange(&gs->reaped, true))
+		return;
+	(void)smap_remove(gw->map, &gs->node);
+	gw_session_lock(gs);
+	err = gs->end_err ? gs->end_err : dtls_session_error(gs->s);
+	peer_alert = dtls_session_peer_alert(gs->s);
+	sent_alert = dtls_session_sent_alert(gs->s);
+	handshakes = dtls_session_handshakes(gs->s);
+	dtls_session_stats(gs->s, &st);
+	if (!p && (id = dtls_session_psk_identity(gs->s, &idlen)) && idlen <= sizeof(idraw)) {
+		memcpy(idraw, id, idlen);
+		identity = (char *)identity_str(idraw, idlen, idbuf, sizeof(idbuf));
+	}
+	gw_session_unlock(gs);
+
+	if (!p && identity) {
+		/* A handshake that failed before authorize (a wrong key): name the peer. */
+		const struct gw_gen *gen = atomic_load(&gw->gen);
+		const struct peer_policy *pol = policy_find_psk(gen->set, idraw, idlen);
+		if (pol && (p = gw_gen_peer(gen, pol)))
+			gw_peer_ref(p), atomic_store(&gs->peer, p);
+	}
+	if (reason)
+		log_msg(level, "peer %s: %s", p ? p->pol.name : "?", reason);
+	else
+		log_end(gs, p, err, peer_alert, sent_alert, handshakes, identity);
+	if (p)
+		detach(p, gs, reason != NULL, &st);
+}
+
+void gw_session_after(struct gw_session *gs)
+{
+	unsigned ev = atomic_exchange(&gs->events, 0);
+
+	if (!ev)
+		return;
+	if (ev & GW_EV_ESTABLISHED)
+		install(gs);
+	if (ev & GW_EV_ENDED)
+		gw_session_reap(gs, GW_LOG_INFO, NULL);
+}
+
+void gw_peer_dial(struct gw_peer *p, uint64_t now)
+{
+	struct gateway *gw = p->gw;
+	struct sockaddr_storage to;
+	socklen_t to_len;
+	struct gw_session *gs;
+	char a[GW_ADDRSTRLEN];
+	int rc;
+
+	if (!p->dcfg || udp_normalize(gw->udp_family, (const struct sockaddr *)&p->pol.endpoint,
+				      p->pol.endpoint_len, &to, &to_len) < 0) {
+		pthread_mutex_lock(&p->lock);
+		p->next_dial_ms = now + DIAL_BACKOFF_MAX;
+		pthread_mutex_unlock(&p->lock);
+		log_warnx("peer %s: cannot dial %s from a socket on this address family",
+			  p->pol.name,
+			  gw_addr_str((const struct sockaddr *)&p->pol.endpoint, p->pol.endpoint_len, a));
+		return;
+	}
+	gw_addr_str((const struct sockaddr *)&to, to_len, a);
+	gs = session_alloc(gw, (const struct sockaddr *)&to, to_len, true);
+	if (gs)
+		gs->s = dtls_session_new_client(p->dcfg, &session_callbacks, gs);
+	if (!gs || !gs->s) {
+		log_warnx("peer %s: no memory to dial %s", p->pol.name, a);
+		gw_session_put(gs);
+		pthread_mutex_lock(&p->lock);
+		p->next_dial_ms = now + backoff_ms(p->attempts++);
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	gw_peer_ref(p);
+	atomic_store(&gs->peer, p);
+	if (smap_insert(gw->map, &gs->node) < 0) {
+		/* The address has a session already (the peer is dialling us): let it be. */
+		log_debug("peer %s: %s has a session already; dialling later", p->pol.name, a);
+		gw_session_put(gs);
+		pthread_mutex_lock(&p->lock);
+		p->next_dial_ms = now + DIAL_BACKOFF_MIN;
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	gw_session_ref(gs);
+	p->dialing = gs;
+	p->state = PEER_HANDSHAKING;
+	pthread_mutex_unlock(&p->lock);
+	log_info("peer %s: dialling %s", p->pol.name, a);
+	gw_session_lock(gs);
+	rc = dtls_session_start(gs->s, now);
+	gw_session_unlock(gs);
+	if (rc < 0 && !(atomic_load(&gs->events) & GW_EV_ENDED)) {
+		gs->end_err = rc;
+		atomic_fetch_or(&gs->events, GW_EV_ENDED);
+	}
+	gw_session_after(gs);
+	gw_session_put(gs);
+}
+
+void gw_peer_disconnect(struct gw_peer *p)
+{
+	struct gw_session *cur, *dialing;
+
+	atomic_store(&p->removed, true);
+	pthread_mutex_lock(&p->lock);
+	cur = p->cur;
+	dialing = p->dialing;
+	p->cur = p->dialing = NULL;
+	p->state = PEER_WAITING;
+	pthread_mutex_unlock(&p->lock);
+	if (cur) {
+		gw_session_close(cur);
+		gw_session_put(cur);
+	}
+	if (dialing) {
+		gw_session_close(dialing);
+		gw_session_put(dialing);
+	}
+}
+
+/* ---- generations ---- */
+
+struct gw_peer *gw_gen_peer(const struct gw_gen *gen, const struct peer_policy *pol)
+{
+	const struct peer_policy *base = policy_set_peer(gen->set, 0);
+	uintptr_t off;
+
+	if (!base || !pol)
+		return NULL;
+	/* policy_set_peer(i) is the i-th of the set's own array: try the index first. */
+	off = (uintptr_t)pol - (uintptr_t)base;
+	if (off % sizeof(*pol) == 0 && off / sizeof(*pol) < gen->n_peers &&
+	    policy_set_peer(gen->set, off / sizeof(*pol)) == pol)
+		return gen->peers[off / sizeof(*pol)];
+	for (size_t i = 0; i < gen->n_peers; i++)
+		if (policy_set_peer(gen->set, i) == pol)
+			return gen->peers[i];
+	return NULL;
+}
+
+static bool has_string(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+/* The config for sessions of peers that dial us: PSKs by lookup, and for certificate
+ * peers the gateway's certificate and the union of their CAs. */
+static struct dtls_config *server_config_new(struct gateway *gw, const struct gw_config *cfg)
+{
+	struct dtls_config *d = dtls_config_new();
+	char **cas = NULL;
+	size_t n_cas = 0, n_cert = 0, n_pin_only = 0;
+	const uint8_t *pin = NULL;
+
+	if (!d)
+		return NULL;
+	if (config_common(d, cfg) < 0)
+		goto fail;
+	dtls_config_set_psk_lookup(d, cb_psk_lookup, gw);
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_policy *pol = &cfg->peers[i];
+		if (pol->auth != PEER_AUTH_CERT)
+			continue;
+		n_cert++;
+		char **files = pol->cert.ca_files;
+		size_t nf = pol->cert.n_ca_files;
+		if (!nf && cfg->ca) {
+			files = &((struct gw_config *)cfg)->ca;
+			nf = 1;
+		}
+		if (!nf && pol->cert.has_pin) {
+			n_pin_only++;
+			pin = pol->cert.pin_sha256;
+		}
+		for (size_t j = 0; j < nf; j++) {
+			if (has_string(cas, n_cas, files[j]))
+				continue;
+			char **v = realloc(cas, (n_cas + 1) * sizeof(*v));
+			if (!v)
+				goto fail;
+			cas = v;
+			cas[n_cas++] = files[j];
+		}
+	}
+	if (n_cert && cfg->cert && cfg->key) {
+		if (add_local_cert(d, cfg) < 0)
+			goto fail;
+		for (size_t j = 0; j < n_cas; j++)
+			if (add_trusted(d, cas[j], "gateway") < 0)
+				goto fail;
+		if (!n_cas && n_pin_only == 1)
+			GW_IGNORE(dtls_config_pin_sha256(d, pin)); /* the one peer, without a CA */
+		else if (n_pin_only)
+			log_warnx("%zu certificate peers have a pin but no CA: peers that dial us "
+				  "are verified against a CA, so give them a ca", n_pin_only);
+		dtls_config_verify_client(d, true, true);
+	}
+	free(cas);
+	return d;
+fail:
+	free(cas);
+	dtls_config_unref(d);
+	return NULL;
+}
+
+void gw_gen_free(struct gw_gen *gen)
+{
+	if (!gen)
+		return;
+	for (size_t i = 0; i < gen->n_peers; i++)
+		gw_peer_put(gen->peers[i]);
+	free(gen->peers);
+	policy_set_free(gen->set);
+	dtls_config_unref(gen->server_cfg);
+	free(gen);
+}
+
+static void gen_free_cb(void *arg)
+{
+	gw_gen_free(arg);
+}
+
+int gw_gen_new(struct gateway *gw, const struct gw_config *cfg, const struct gw_gen *old,
+	       struct gw_gen **out)
+{
+	struct gw_gen *gen = calloc(1, sizeof(*gen));
+	char err[256] = "";
+	int rc;
+
+	if (!gen)
+		return -ENOMEM;
+	if ((rc = policy_set_build(cfg->peers, cfg->n_peers, &gen->set, err, sizeof(err))) < 0) {
+		log_warnx("peers: %s", err[0] ? err : strerror(-rc));
+		goto fail;
+	}
+	if (!(gen->server_cfg = server_config_new(gw, cfg))) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	gen->n_peers = policy_set_count(gen->set);
+	if (!(gen->peers = calloc(gen->n_peers ? gen->n_peers : 1, sizeof(*gen->peers)))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < gen->n_peers; i++) {
+		const struct peer_policy *pol = policy_set_peer(gen->set, i);
+		struct gw_peer *p = NULL;
+		for (size_t j = 0; old && j < old->n_peers && !p; j++)
+			if (!atomic_load(&old->peers[j]->removed) &&
+			    gw_policy_equal(&old->peers[j]->pol, pol))
+				p = old->peers[j];
+		if (p) {
+			if ((rc = gw_peer_configure(p, cfg)) < 0)
+				log_warnx("peer %s: keeping its previous settings", p->pol.name);
+			gw_peer_ref(p);
+		} else if (!(p = peer_new(gw, pol, cfg))) {
+			log_warnx("peer %s: cannot set it up", pol->name);
+			rc = -EINVAL;
+			goto fail;
+		}
+		gen->peers[i] = p;
+	}
+	*out = gen;
+	return 0;
+fail:
+	gw_gen_free(gen);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+void gw_gen_publish(struct gateway *gw, struct gw_gen *gen)
+{
+	struct gw_gen *old = atomic_exchange(&gw->gen, gen);
+
+	if (old)
+		gw_retire(gw, gen_free_cb, old);
+}
+
+/* ---- the gateway ---- */
+
+int gateway_new(struct gw_config *cfg, const char *config_path, struct gateway **out)
+{
+	struct gateway *gw = calloc(1, sizeof(*gw));
+	struct gw_gen *gen = NULL;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char a[GW_ADDRSTRLEN];
+	int rc = -ENOMEM;
+
+	if (!gw) {
+		config_free(cfg);
+		return -ENOMEM;
+	}
+	gw->cfg = cfg;
+	pthread_rwlock_init(&gw->jar_lock, NULL);
+	gw->max_sessions = cfg->max_sessions;
+	gw->udp_family = cfg->listen.ss_family;
+	gw->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
+	if (gw->n_workers > TUN_MAX_QUEUES)
+		gw->n_workers = TUN_MAX_QUEUES;
+	gw->ctl = (struct gw_thread){ .gw = gw, .udp_fd = -1, .tun_fd = -1 };
+	gw_tl = &gw->ctl;
+	if (!(gw->config_path = strdup(config_path)) || !(gw->workers = calloc(gw->n_workers, sizeof(*gw->workers))))
+		goto fail;
+	if ((rc = smap_new(&gw->map)) < 0)
+		goto fail;
+	if (!(gw->jar = dtls_cookie_jar_new(now_ms(), COOKIE_LIFETIME_MS))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	gw->last_rotate_ms = now_ms();
+	if ((rc = tunnel_open(cfg, gw->n_workers, &gw->tun, &gw->tun_mtu)) < 0)
+		goto fail;
+	if ((rc = gw_gen_new(gw, cfg, NULL, &gen)) < 0)
+		goto fail;
+	gw_gen_publish(gw, gen);
+	for (size_t i = 0; i < gen->n_peers; i++)
+		(void)tunnel_add_routes(gw->tun, &gen->peers[i]->pol);
+	for (unsigned i = 0; i < gw->n_workers; i++) {
+		int fd = udp_open((const struct sockaddr *)&cfg->listen, cfg->listen_len);
+		if (fd < 0) {
+			rc = fd;
+			log_warnx("listen %s: %s",
+				  gw_addr_str((const struct sockaddr *)&cfg->listen, cfg->listen_len, a),
+				  strerror(-fd));
+			goto fail;
+		}
+		if ((rc = worker_new(gw, i, fd, tun_queue_fd(gw->tun, i), &gw->workers[i])) < 0) {
+			close(fd);
+			log_warnx("worker %u: %s", i, strerror(-rc));
+			goto fail;
+		}
+	}
+	gw->ctl.udp_fd = worker_udp_fd(gw->workers[0]);
+	log_info("listening on %s with %u worker%s, %zu peer%s",
+		 gw_addr_str((const struct sockaddr *)&cfg->listen, cfg->listen_len, a), gw->n_workers,
+		 gw->n_workers == 1 ? "" : "s", gen->n_peers, gen->n_peers == 1 ? "" : "s");
+	*out = gw;
+	return 0;
+fail:
+	gateway_free(gw);
+	return rc;
+}
+
+int gateway_start(struct gateway *gw)
+{
+	for (unsigned i = 0; i < gw->n_workers; i++) {
+		int rc = worker_start(gw->workers[i]);
+		if (rc < 0) {
+			log_warnx("worker %u: cannot start: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void collect(struct smap_node *n, void *arg)
+{
+	struct { struct gw_session **v; size_t n, cap; } *c = arg;
+
+	if (c->n < c->cap) {
+		smap_ref(n);
+		c->v[c->n++] = gw_session_of(n);
+	}
+}
+
+void gateway_close_all(struct gateway *gw)
+{
+	struct { struct gw_session **v; size_t n, cap; } c = { NULL, 0, 0 };
+
+	atomic_store(&gw->stopping, true);
+	c.cap = smap_count(gw->map) + 64;
+	if (!(c.v = calloc(c.cap, sizeof(*c.v))))
+		return;
+	smap_foreach(gw->map, collect, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		gw_session_close(c.v[i]);
+		gw_session_put(c.v[i]);
+	}
+	free(c.v);
+}
+
+void gateway_free(struct gateway *gw)
+{
+	struct gw_gen *gen;
+	struct tun_error err = { "" };
+
+	if (!gw)
+		return;
+	atomic_store(&gw->stopping, true);
+	for (unsigned i = 0; gw->workers && i < gw->n_workers; i++)
+		worker_stop(gw->workers[i]);
+	gen = atomic_load(&gw->gen);
+	for (size_t i = 0; gen && i < gen->n_peers; i++) {
+		struct gw_peer *p = gen->peers[i];
+		pthread_mutex_lock(&p->lock);
+		struct gw_session *cur = p->cur, *dialing = p->dialing;
+		p->cur = p->dialing = NULL;
+		pthread_mutex_unlock(&p->lock);
+		gw_session_put(cur);
+		gw_session_put(dialing);
+	}
+	smap_free(gw->map);
+	gw_retire_poll(gw, true);
+	gw_gen_free(gen);
+	if (gw->tun) {
+		tun_teardown(gw->tun, &err);
+		if (err.msg[0])
+			log_warnx("tun: %s", err.msg);
+	}
+	for (unsigned i = 0; gw->workers && i < gw->n_workers; i++)
+		worker_free(gw->workers[i]);
+	free(gw->workers);
+	dtls_cookie_jar_free(gw->jar);
+	pthread_rwlock_destroy(&gw->jar_lock);
+	config_free(gw->cfg);
+	free(gw->config_path);
+	if (gw_tl == &gw->ctl)
+		gw_tl = NULL;
+	free(gw);
+}
+
+#define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+void gateway_dump_stats(struct gateway *gw)
+{
+	const struct gw_gen *gen = atomic_load(&gw->gen);
+	uint64_t now = now_ms();
+
+	log_notice("stats: %zu sessions, %llu cookie exchanges, %llu datagrams from unknown "
+		   "senders dropped, %llu handshakes refused (max_sessions), %llu packets without "
+		   "route, %llu sends dropped",
+		   smap_count(gw->map), LOAD(gw->st.hvr_sent), LOAD(gw->st.unknown_dropped),
+		   LOAD(gw->st.sessions_refused), LOAD(gw->st.no_route), LOAD(gw->st.tx_dropped));
+	for (size_t i = 0; i < gen->n_peers; i++) {
+		struct gw_peer *p = gen->peers[i];
+		struct dtls_session_stats st = { 0 };
+		char a[GW_ADDRSTRLEN] = "-", hs[32] = "never";
+		enum peer_state state;
+		struct gw_session *cur;
+
+		pthread_mutex_lock(&p->lock);
+		state = p->state;
+		if (p->endpoint_len && p->cur)
+			gw_addr_str((const struct sockaddr *)&p->endpoint, p->endpoint_len, a);
+		if (p->last_handshake_ms)
+			snprintf(hs, sizeof(hs), "%llu s ago",
+				 (unsigned long long)(now - p->last_handshake_ms) / 1000);
+		cur = p->cur;
+		if (cur)
+			gw_session_ref(cur);
+		pthread_mutex_unlock(&p->lock);
+		if (cur) {
+			gw_session_lock(cur);
+			dtls_session_stats(cur->s, &st);
+			gw_session_unlock(cur);
+			gw_session_put(cur);
+		}
+		log_notice("peer %s: %s, endpoint %s, last handshake %s, rx %llu packets %llu bytes, "
+			   "tx %llu packets %llu bytes, keepalives in %llu, drops: policy %llu "
+			   "oversize %llu no-session %llu tun %llu mac %llu replay %llu, "
+			   "handshakes %llu failed %llu",
+			   p->pol.name, peer_state_name(state), a, hs, LOAD(p->c.rx_packets),
+			   LOAD(p->c.rx_bytes), LOAD(p->c.tx_packets), LOAD(p->c.tx_bytes),
+			   LOAD(p->c.keepalives_rx), LOAD(p->c.drop_policy), LOAD(p->c.drop_oversize),
+			   LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun),
+			   LOAD(p->c.drop_mac) + (unsigned long long)st.dropped_mac,
+			   LOAD(p->c.drop_replay) + (unsigned long long)st.dropped_replay,
+			   LOAD(p->c.handshakes), LOAD(p->c.handshake_failures));
+	}
+}

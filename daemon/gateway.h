@@ -1,0 +1,281 @@
+/*
+ * The gateway: peers, their DTLS sessions, and the shared state of the workers
+ * and the control thread.
+ *
+ * Threads: N workers (worker.c) move packets; the control thread (main.c, the
+ * main thread) runs the timers (timers.c), dials, reloads (reload.c) and signals.
+ *
+ * Objects and who owns them:
+ *   struct gw_gen      one configuration generation: the immutable policy_set, a
+ *                      gw_peer for each of its peers and the server-side DTLS config.
+ *                      Published through gateway.gen; a replaced generation is freed
+ *                      only after every worker has passed a quiescent point
+ *                      (gw_retire(), like RCU), so workers use it without locks.
+ *   struct gw_peer     a configured peer at run time. Reference-counted: its
+ *                      generation(s) and its sessions hold references.
+ *   struct gw_session  one DTLS session. Reference-counted through its map node:
+ *                      the session map, its peer (cur / dialing) and any thread
+ *                      working on it hold references.
+ *
+ * Lock order (never the other way round):
+ *   session lock  ->  peer lock  ->  shard lock (session_map.c)
+ *   jar_lock (cookie jar) is taken alone.
+ * A thread holds at most one session lock, and the callbacks libdtls makes under a
+ * session lock only note events (gw_session.events); what they imply for the peer
+ * and the map is done by gw_session_after(), after the session lock is dropped.
+ */
+#ifndef DTLSGW_DAEMON_GATEWAY_H
+#define DTLSGW_DAEMON_GATEWAY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <dtls/dtls.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "daemon/session_map.h"
+#include "policy/policy.h"
+
+#define GW_MUST_CHECK __attribute__((warn_unused_result))
+/* For a result that is deliberately not looked at (a cast to void does not do it for
+ * warn_unused_result), with the reason next to it. */
+#define GW_IGNORE(expr) do { if (expr) {} } while (0)
+
+struct tun_dev;
+struct worker;
+
+enum peer_state {
+	PEER_WAITING,     /* a responder without a session: waiting to be dialled */
+	PEER_CONNECTING,  /* an initiator between dial attempts (backoff) */
+	PEER_HANDSHAKING, /* an initiator's handshake is under way */
+	PEER_UP,          /* an established session carries the traffic */
+	PEER_DEAD,        /* a responder whose session was dropped for silence */
+};
+
+const char *peer_state_name(enum peer_state st);
+
+/* Counters a worker may bump at any time (relaxed atomics). */
+struct peer_counters {
+	atomic_uint_fast64_t rx_packets, rx_bytes, tx_packets, tx_bytes, keepalives_rx;
+	atomic_uint_fast64_t drop_policy, drop_oversize, drop_no_session, drop_tun;
+	atomic_uint_fast64_t drop_mac, drop_replay; /* of sessions that have ended */
+	atomic_uint_fast64_t handshakes, handshake_failures;
+};
+
+struct gw_peer {
+	atomic_uint refs;
+	struct gateway *gw;
+	struct peer_policy pol;   /* own deep copy; immutable */
+	atomic_bool removed;      /* no longer configured: sessions are refused and closed */
+
+	/* Control thread only. */
+	struct dtls_config *dcfg; /* for dialling it (initiators); NULL for responders */
+	uint64_t keepalive_ms;    /* 0: no keepalives */
+	uint64_t dead_after_ms;   /* 0: never declared dead */
+
+	pthread_mutex_t lock;     /* protects the fields down to the counters */
+	enum peer_state state;
+	struct gw_session *cur;     /* the established session carrying traffic (reference) */
+	struct gw_session *dialing; /* our client session in handshake (reference) */
+	struct sockaddr_storage endpoint; /* where cur talks to */
+	socklen_t endpoint_len;
+	uint64_t last_handshake_ms; /* 0: never */
+	unsigned attempts;          /* failed dials since the last success */
+	uint64_t next_dial_ms;
+
+	struct peer_counters c;
+	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun;
+};
+
+/* gw_session.events, set under the session lock, consumed by gw_session_after() */
+#define GW_EV_ESTABLISHED 0x1u
+#define GW_EV_ENDED 0x2u
+
+struct gw_session {
+	struct smap_node node;        /* key: the peer's UDP address; holds the refcount */
+	struct gateway *gw;
+	struct sockaddr_storage addr; /* immutable: where to send */
+	socklen_t addr_len;
+	bool client;                  /* immutable: we dialled */
+	uint64_t created_ms;          /* immutable */
+	uint8_t hello_random[32];     /* immutable: server sessions, of the ClientHello that
+				       * created it (a different one means a new handshake) */
+
+	pthread_mutex_t lock;         /* every dtls_session_* call on s is made under it */
+	struct dtls_session *s;       /* under lock */
+	int end_err;                  /* under lock: the error the session ended with */
+
+	/* Set once (at creation for clients, by authorize for servers, under lock), then
+	 * read by anyone who saw the session established; holds a peer reference. */
+	struct gw_peer *_Atomic peer;
+
+	atomic_uint events;           /* GW_EV_* */
+	atomic_bool reaped;           /* gw_session_reap() ran */
+	atomic_bool closed_by_us;     /* we sent close_notify first */
+	_Atomic uint64_t next_due;    /* dtls_session_next_timeout(), refreshed on unlock */
+	_Atomic int state;            /* dtls_session_state(), refreshed on unlock */
+	_Atomic uint64_t last_rx_ms;  /* last authenticated data or keepalive record */
+	_Atomic uint64_t last_tx_ms;  /* last data or keepalive record sealed */
+};
+
+struct gw_gen {
+	struct policy_set *set;
+	struct gw_peer **peers;       /* peers[i] runs policy_set_peer(set, i); references */
+	size_t n_peers;
+	struct dtls_config *server_cfg; /* for sessions of peers that dial us */
+};
+
+/* A deferred free waiting for every worker to pass a quiescent point. */
+struct gw_retired {
+	struct gw_retired *next;
+	void (*fn)(void *arg);
+	void *arg;
+	uint64_t snap[]; /* each worker's quiescent counter when retired */
+};
+
+/* Per-thread context: what the libdtls callbacks need to know about the thread
+ * that is calling into a session. */
+struct gw_thread {
+	struct gateway *gw;
+	int udp_fd;                 /* sends go out here */
+	int tun_fd;                 /* received packets go in here (-1: control thread) */
+	uint64_t now;               /* ms, refreshed on each wake-up */
+	struct gw_session *cur;     /* the session being fed (for log lines) */
+};
+
+struct gw_stats {
+	atomic_uint_fast64_t hvr_sent, unknown_dropped, sessions_refused, no_route, oversize;
+	atomic_uint_fast64_t tx_dropped, tun_read_errors;
+};
+
+struct gateway {
+	char *config_path;              /* control thread only */
+	struct gw_config *cfg;          /* control thread only: the running configuration */
+	_Atomic(struct gw_gen *) gen;   /* read by workers between quiescent points */
+	struct session_map *map;
+	struct dtls_cookie_jar *jar;
+	pthread_rwlock_t jar_lock;      /* checks read-lock, rotation write-locks */
+	struct tun_dev *tun;
+	unsigned tun_mtu;               /* largest inner packet we carry */
+	int udp_family;                 /* AF_INET or AF_INET6: of every UDP socket */
+	struct worker **workers;
+	unsigned n_workers;
+	unsigned max_sessions;          /* for sessions of unknown senders */
+	atomic_bool stopping;
+	struct gw_retired *retired;     /* control thread only */
+	uint64_t last_rotate_ms;        /* control thread only */
+	struct gw_stats st;
+	struct gw_thread ctl;           /* the control thread's context */
+	struct log_ratelimit rl_unknown, rl_limit, rl_hs_fail, rl_psk, rl_send;
+};
+
+extern _Thread_local struct gw_thread *gw_tl;
+
+/* ---- gateway.c: life cycle ---- */
+
+/* Builds everything from cfg (which the gateway then owns): TUN, routes, sockets,
+ * workers (not started). On failure logs why and returns negative. */
+int gateway_new(struct gw_config *cfg, const char *config_path,
+		struct gateway **out) GW_MUST_CHECK;
+int gateway_start(struct gateway *gw) GW_MUST_CHECK;
+/* Sends close_notify to every session and stops dialling (SIGTERM, first step). */
+void gateway_close_all(struct gateway *gw);
+/* Stops the workers, frees every session, removes routes and addresses, frees gw. */
+void gateway_free(struct gateway *gw);
+/* One log line per peer with its state and counters (SIGUSR1). */
+void gateway_dump_stats(struct gateway *gw);
+
+/* ---- generations and peers ---- */
+
+/* A new generation for cfg; peers of old whose policy is unchanged are reused
+ * (same gw_peer, same sessions). Logs and returns negative on failure. */
+int gw_gen_new(struct gateway *gw, const struct gw_config *cfg, const struct gw_gen *old,
+	       struct gw_gen **out) GW_MUST_CHECK;
+/* Publishes gen and retires the previous one (freed after a grace period). */
+void gw_gen_publish(struct gateway *gw, struct gw_gen *gen);
+void gw_gen_free(struct gw_gen *gen);
+/* The gw_peer of a policy of gen (as returned by its lookups), or NULL. */
+struct gw_peer *gw_gen_peer(const struct gw_gen *gen, const struct peer_policy *pol);
+
+void gw_peer_ref(struct gw_peer *p);
+void gw_peer_put(struct gw_peer *p);
+/* The peer's session carrying traffic, with a reference the caller must put; NULL if
+ * none. */
+struct gw_session *gw_peer_session(struct gw_peer *p);
+/* Marks p removed, stops its dialling and closes its sessions (close_notify). */
+void gw_peer_disconnect(struct gw_peer *p);
+/* Whether two peer policies are the same in everything a session depends on. */
+bool gw_policy_equal(const struct peer_policy *a, const struct peer_policy *b);
+/* (Re)builds p's client config from cfg. */
+int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg) GW_MUST_CHECK;
+/* Starts a handshake towards an initiator peer's endpoint (control thread). */
+void gw_peer_dial(struct gw_peer *p, uint64_t now);
+
+/* ---- sessions ---- */
+
+/*
+ * A server session for a sender whose ClientHello hello[0..len) passed the cookie
+ * check, linked in the map (replacing the session of that address if replace).
+ * Returns it with a reference the caller must put, or NULL (logged).
+ */
+struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *gen,
+				     const struct sockaddr *from, socklen_t from_len,
+				     const uint8_t *hello, size_t len, bool replace);
+/* Whether the ClientHello in d[0..n) is the one that started server session gs. */
+bool gw_session_same_hello(const struct gw_session *gs, const uint8_t *d, size_t n);
+
+static inline struct gw_session *gw_session_of(struct smap_node *n)
+{
+	return (struct gw_session *)((char *)n - offsetof(struct gw_session, node));
+}
+
+static inline void gw_session_ref(struct gw_session *gs) { smap_ref(&gs->node); }
+static inline void gw_session_put(struct gw_session *gs) { if (gs) smap_put(&gs->node); }
+
+void gw_session_lock(struct gw_session *gs);
+/* Refreshes next_due/state and unlocks. Call gw_session_after() next. */
+void gw_session_unlock(struct gw_session *gs);
+/* Acts on what the callbacks noted during the last calls (handshake done: install
+ * as the peer's session; ended: reap). Without any session lock held. */
+void gw_session_after(struct gw_session *gs);
+/* Sends close_notify (takes the lock). */
+void gw_session_close(struct gw_session *gs);
+/* Drops gs at once, without a word to the peer: out of the map, off its peer. Logged
+ * with reason at level, or, for reason NULL, with the error libdtls ended it with.
+ * A peer whose session is dropped with a reason is dialled again at once (if it is
+ * an initiator). Idempotent. */
+void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char *reason);
+
+/* ---- quiescent-state reclamation ---- */
+
+void gw_retire(struct gateway *gw, void (*fn)(void *arg), void *arg);
+/* Runs the retired frees whose grace period is over (all, if force). */
+void gw_retire_poll(struct gateway *gw, bool force);
+
+/* ---- timers.c (control thread) ---- */
+
+/* The periodic work: session timers, keepalives, dead peers, reaping, dialling,
+ * cookie rotation, deferred frees. */
+void gw_timers_tick(struct gateway *gw, uint64_t now);
+/* Milliseconds between ticks. */
+#define GW_TICK_MS 25
+
+/* ---- reload.c (control thread) ---- */
+
+/* Re-reads path and applies it: unchanged peers keep their sessions, removed peers
+ * are disconnected, new ones dialled/awaited, changed ones reconnected, routes
+ * updated. On an invalid file nothing changes. Returns 0 or negative (logged). */
+int gw_reload(struct gateway *gw, const char *path) GW_MUST_CHECK;
+
+/* ---- helpers ---- */
+
+/* "192.0.2.1:4433" / "[2001:db8::1]:4433"; IPv4-mapped IPv6 shown as IPv4. */
+#define GW_ADDRSTRLEN 64
+const char *gw_addr_str(const struct sockaddr *sa, socklen_t len, char buf[static GW_ADDRSTRLEN]);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The UDP sockets: one per worker, all bound to the listen address with
+ * SO_REUSEPORT (the kernel spreads peers over them by address hash). A socket
+ * bound to an IPv6 address ("[::]:4433") also serves IPv4 peers, which then
+ * appear as IPv4-mapped IPv6 addresses (::ffff:192.0.2.1): every address the
+ * daemon keeps is normalised to the sockets' family with udp_normalize().
+ */
+#ifndef DTLSGW_DAEMON_UDP_H
+#define DTLSGW_DAEMON_UDP_H
+
+#include <sys/socket.h>
+
+#define UDP_MUST_CHECK __attribute__((warn_unused_result))
+
+/* A non-blocking UDP socket bound to listen with SO_REUSEPORT, large buffers, and
+ * IPV6_V6ONLY off for IPv6. Returns the fd or -errno. */
+int udp_open(const struct sockaddr *listen, socklen_t len) UDP_MUST_CHECK;
+
+/*
+ * Writes addr in the form the sockets of family use: an IPv4 address becomes
+ * IPv4-mapped for an AF_INET6 socket. -EAFNOSUPPORT if an AF_INET socket cannot
+ * reach addr (IPv6).
+ */
+int udp_normalize(int family, const struct sockaddr *addr, socklen_t len,
+		  struct sockaddr_storage *out, socklen_t *out_len) UDP_MUST_CHECK;
+
+#endif
