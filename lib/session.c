@@ -19,12 +19,6 @@ static struct dtls_session *session_new(struct dtls_config *cfg, const struct dt
 	struct dtls_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->scratch_cap = REC_HEADROOM + cfg->mtu + REC_TAILROOM;
-	s->scratch = malloc(s->scratch_cap);
-	if (!s->scratch) {
-		free(s);
-		return NULL;
-	}
 	dtls_config_ref(cfg);
 	s->cfg = cfg;
 	s->cb = *cb;
@@ -231,7 +225,8 @@ int dtls_session_seal(struct dtls_session *s, uint8_t *payload, size_t len, uint
 int dtls_session_send(struct dtls_session *s, const uint8_t *data, size_t len)
 {
 	ENSURE(len <= dtls_session_max_payload(s), DTLS_ERR_RECORD_OVERFLOW);
-	uint8_t *payload = s->scratch + REC_HEADROOM;
+	uint8_t *payload = session_scratch(s);
+	ENSURE(payload, DTLS_ERR_NOMEM);
 	if (len)
 		memcpy(payload, data, len);
 	uint8_t *rec;

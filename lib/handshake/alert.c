@@ -1,9 +1,26 @@
 /* Alerts out, and the sticky fatal error (STYLE.md practice 5). */
+#include <stdlib.h>
+
 #include "handshake/engine.h"
+
+uint8_t *session_scratch(struct dtls_session *s)
+{
+	if (!s->scratch)
+		s->scratch = malloc(REC_HEADROOM + s->cfg->mtu + REC_TAILROOM);
+	return s->scratch ? s->scratch + REC_HEADROOM : NULL;
+}
+
+void session_scratch_release(struct dtls_session *s)
+{
+	free(s->scratch);
+	s->scratch = NULL;
+}
 
 void session_send_alert(struct dtls_session *s, uint8_t level, uint8_t desc)
 {
-	uint8_t *payload = s->scratch + REC_HEADROOM;
+	uint8_t *payload = session_scratch(s);
+	if (!payload)
+		return;
 	payload[0] = level;
 	payload[1] = desc;
 	uint8_t *rec;

@@ -196,14 +196,20 @@ struct dtls_session {
 
 	struct dtls_session_stats stats;
 
-	uint8_t *scratch;          /* one datagram being built: mtu + room */
-	size_t scratch_cap;
+	uint8_t *scratch;          /* one datagram being built, or NULL: see session_scratch */
 };
 
 /* ---- shared between the engine's files ---------------------------------- */
 
 /* Ends the session with err (sending its alert if it has one). Returns err. */
 int session_fail(struct dtls_session *s, int err);
+/*
+ * The buffer one outgoing datagram is built in (mtu bytes, with REC_HEADROOM before the
+ * returned pointer and REC_TAILROOM after), allocated when first needed and released when
+ * a handshake ends, so an idle session does not keep one. NULL when out of memory.
+ */
+uint8_t *session_scratch(struct dtls_session *s);
+void session_scratch_release(struct dtls_session *s);
 /* Sends an alert record in the current write epoch. */
 void session_send_alert(struct dtls_session *s, uint8_t level, uint8_t desc);
 

@@ -142,7 +142,8 @@ static int send_message(struct dtls_session *s, struct dgram *d, const struct fl
 int flight_send(struct dtls_session *s)
 {
 	struct flight *f = &s->hs->out;
-	struct dgram d = { .buf = s->scratch + REC_HEADROOM, .len = 0, .mtu = s->cfg->mtu };
+	struct dgram d = { .buf = session_scratch(s), .len = 0, .mtu = s->cfg->mtu };
+	ENSURE(d.buf, DTLS_ERR_NOMEM);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct flight_msg *m = &f->msgs[i];
 		if (m->content_type == CT_CHANGE_CIPHER_SPEC)

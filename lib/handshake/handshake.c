@@ -70,6 +70,7 @@ void hs_free(struct dtls_session *s)
 	crypto_wipe(hs, sizeof(*hs));
 	free(hs);
 	s->hs = NULL;
+	session_scratch_release(s);
 }
 
 /* ---- timers --------------------------------------------------------------- */

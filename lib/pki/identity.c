@@ -127,6 +127,14 @@ static int check_pair(struct pki_identity *id, const char *cert_what, const char
 		pki_seterr(err, err_len, "%s: key does not match certificate %s", key_what, cert_what);
 		goto out;
 	}
+	/* The public half matching proves nothing about the private half: check that its
+	 * parameters are consistent (RSA: p*q = n, the exponents; EC: the point), or a
+	 * corrupt key would load and fail at the first handshake. */
+	rc = DTLS_ERR_FILE;
+	if (gnutls_privkey_verify_params(id->key) < 0) {
+		pki_seterr(err, err_len, "%s: the private key is corrupt (inconsistent parameters)", key_what);
+		goto out;
+	}
 	rc = 0;
 out:
 	gnutls_free(a.data);
