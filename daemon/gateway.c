@@ -724,7 +724,14 @@ static void log_end(struct gw_session *gs, struct gw_peer *p, int err, int peer_
 	else
 		snprintf(why, sizeof(why), "%s", dtls_strerror(err));
 	if (p) {
-		log_warnx("peer %s: %s: %s", p->pol.name, what, why);
+		/* A MAC failure in the first handshake of a PSK peer is what a key mismatch
+		 * looks like from either side. */
+		bool mac = err == DTLS_ERR_BAD_RECORD_MAC || err == DTLS_ERR_DECRYPT_ERROR ||
+			   (err == DTLS_ERR_PEER_ALERT && (peer_alert == DTLS_ALERT_BAD_RECORD_MAC ||
+							   peer_alert == DTLS_ALERT_DECRYPT_ERROR));
+		log_warnx("peer %s: %s: %s%s", p->pol.name, what, why,
+			  !handshakes && mac && p->pol.auth == PEER_AUTH_PSK
+				  ? " (do both sides have the same PSK?)" : "");
 		return;
 	}
 	if (identity)
