@@ -164,6 +164,8 @@ wait_for() {
 log_has() { grep -Eq -- "$2" "${GW_LOG[$1]}"; }
 # wait_log NAME REGEX SECONDS
 wait_log() { wait_for "$3" log_has "$1" "$2"; }
+# listening NS PORT: whether a TCP socket listens on PORT in namespace NS.
+listening() { nsx "$1" ss -Hltn "sport = :$2" | grep -q .; }
 # ping_ok NS ADDR [COUNT]: ping (v4 or v6) with a short timeout.
 ping_ok() { nsx "$1" ping -c "${3:-3}" -i 0.2 -W 1 "$2" >/dev/null 2>&1; }
 # ping_summary NS ADDR COUNT: prints ping's last two lines.

@@ -45,8 +45,7 @@ check "ping above the tunnel MTU is refused locally" \
 # iperf3, a few seconds each way.
 nsx b iperf3 -s -B 10.10.2.1 -p 5201 >/dev/null 2>&1 &
 NET_PIDS+=("$!")
-wait_for 5 nsx a bash -c "echo > /dev/tcp/10.10.2.1/5201" || true
-sleep 0.3
+wait_for 5 listening b 5201
 for dir in "" "-R"; do
 	if out=$(timeout 30 ip netns exec "$(ns a)" iperf3 -c 10.10.2.1 -p 5201 -t 3 $dir -f m 2>&1); then
 		rate=$(echo "$out" | grep -E 'receiver$' | tail -1 | awk '{print $7, $8}')

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Through a UDP relay (tests/interop/relay.py) that drops 5% of the datagrams each way
+# and duplicates and reorders some: the handshake completes, and a 20 MB TCP transfer
+# through the tunnel arrives intact (SHA-256 compared). The time is printed.
+. "$(dirname "$0")/lib.sh" "$@"
+
+MB=20
+if ! command -v python3 >/dev/null; then
+	echo "SKIP: no python3 (scripts/setup installs it)"
+	exit 77
+fi
+
+# a dials the relay in b's namespace, which forwards to b's gateway.
+PAIR_ENDPOINT=192.0.2.2:5000 pair_setup || { fail setup; finish; }
+nsx b python3 "$RELAY" --listen 192.0.2.2:5000 --target 127.0.0.1:4433 \
+	--loss 5 --dup 2 --reorder 3 --lifetime 280 --idle 0 --seed "$RANDOM" \
+	>"$NET_WORK/relay.out" 2>&1 &
+NET_PIDS+=("$!")
+RELAY_PID=$!
+check "relay ready" wait_for 10 grep -q READY "$NET_WORK/relay.out"
+head -1 "$NET_WORK/relay.out" | sed 's/^/  relay: /'
+
+gw_start b "$NET_WORK/b.conf"
+gw_start a "$NET_WORK/a.conf"
+check "handshake completes through the lossy relay" wait_log a "peer b: handshake done" 30
+check "b sees it from the relay" wait_log b "peer a: handshake done .* from 127.0.0.1:" 5
+check "ping a -> b" wait_for 10 ping_ok a 10.10.2.1 1
+
+head -c $((MB * 1024 * 1024)) /dev/urandom >"$NET_WORK/blob"
+want=$(sha256sum "$NET_WORK/blob" | cut -d' ' -f1)
+nsx b python3 -c '
+import hashlib, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.10.2.1", 6000))
+s.listen(1)
+s.settimeout(200)
+c, _ = s.accept()
+c.settimeout(200)
+h, n = hashlib.sha256(), 0
+while True:
+    d = c.recv(1 << 16)
+    if not d:
+        break
+    h.update(d)
+    n += len(d)
+c.sendall(b"k")
+print(h.hexdigest(), n)
+' >"$NET_WORK/recv.out" 2>&1 &
+NET_PIDS+=("$!")
+RECV_PID=$!
+wait_for 5 listening b 6000
+t0=$(date +%s%3N)
+nsx a timeout 240 python3 -c '
+import socket, sys
+s = socket.create_connection(("10.10.2.1", 6000), timeout=200)
+with open(sys.argv[1], "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+' "$NET_WORK/blob"
+st=$?
+t1=$(date +%s%3N)
+wait "$RECV_PID" 2>/dev/null
+read -r got n <"$NET_WORK/recv.out"
+ms=$((t1 - t0))
+echo "  ${MB} MB in ${ms} ms ($((MB * 8 * 1000 / (ms > 0 ? ms : 1))) Mbit/s) through 5% loss each way"
+check "the sender finished" test "$st" -eq 0
+check "all $((MB * 1024 * 1024)) bytes arrived (got ${n:-0})" test "${n:-0}" -eq $((MB * 1024 * 1024))
+check "SHA-256 matches" test "$got" = "$want"
+
+kill -TERM "$RELAY_PID"
+wait "$RELAY_PID" 2>/dev/null
+for what in DROPPED DUPLICATED REORDERED; do
+	echo "  relay $what: $(grep -c "^$what" "$NET_WORK/relay.out")"
+done
+check "the relay did drop datagrams" test "$(grep -c '^DROPPED' "$NET_WORK/relay.out")" -gt 100
+stats b
+echo "  b: $(grep 'notice: peer a:' "${GW_LOG[b]}" | tail -1 | cut -d' ' -f3-)"
+gw_stop a
+gw_stop b
+finish
