@@ -183,7 +183,7 @@ int gw_reload(struct gateway *gw, const char *path)
 	}
 	config_free(gw->cfg);
 	gw->cfg = cfg;
-	log_info("reloaded %s: %zu peers (%u added, %u changed, %u removed, %u unchanged)", path,
-		 gen->n_peers, added, changed, removed, kept);
+	log_info("reloaded %s: %zu peer%s (%u added, %u changed, %u removed, %u unchanged)", path,
+		 gen->n_peers, gen->n_peers == 1 ? "" : "s", added, changed, removed, kept);
 	return 0;
 }
