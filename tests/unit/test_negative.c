@@ -880,6 +880,18 @@ static void test_server_data_in_pending_epoch_during_renegotiation(void)
 
 /* ---- epochs ---------------------------------------------------------------- */
 
+/* A plausible ServerHello body for PSK_GCM (extended master secret, empty renegotiation_info). */
+static size_t write_sh_for_test(uint8_t *out, size_t cap)
+{
+	struct server_hello_params sp = { .random = (const uint8_t *)"0123456789abcdef0123456789abcdef",
+					  .suite = 0x00A8, .ems = true, .reneg = (const uint8_t *)"", .reneg_len = 0 };
+	struct wire_writer w = wire_writer(out, cap);
+	write_server_hello(&w, &sp);
+	size_t n = 0;
+	CU_ASSERT_FATAL(wire_written(&w, &n) == 0);
+	return n;
+}
+
 static unsigned n_epoch_cases;
 
 /* Records of an epoch that has no keys yet: dropped and counted, at every stage. */
@@ -965,6 +977,92 @@ static void test_old_epoch_after_renegotiation(void)
 	dtls_session_stats(p.s.s, &after);
 	CU_ASSERT_EQUAL(after.dropped_epoch, before.dropped_epoch + 1);
 	CU_ASSERT_EQUAL(p.s.data_n, 1);
+	n_epoch_cases++;
+	pair_free(&p);
+}
+
+/*
+ * During a renegotiation, handshake messages of the new handshake come in the current
+ * epoch. A plaintext (epoch 0) copy is unauthenticated: it must not be taken for the
+ * real message, nor end the established session. (Within the epoch-0 grace period
+ * after the first handshake, epoch 0 is still readable.)
+ */
+static void test_plaintext_messages_during_renegotiation(void)
+{
+	uint8_t body[64];
+	/* server: the renegotiating client's ClientKeyExchange forged in epoch 0 */
+	struct pair p;
+	pair_init(&p, PSK_GCM);
+	pair_handshake(&p);
+	client_renegotiate(&p);
+	flush(&p, &p.c); /* ClientHello (epoch 1): the server answers */
+	CU_ASSERT_FATAL(p.s.s->hs && !p.s.s->hs->done);
+	uint16_t next = p.s.s->hs->recv_seq;
+	size_t n = dummy_body(HS_CLIENT_KEY_EXCHANGE, body);
+	inject_msg(&p, &p.s, HS_CLIENT_KEY_EXCHANGE, next, body, n);
+	inject_msg(&p, &p.s, HS_FINISHED, (uint16_t)(next + 1), body, FINISHED_LEN);
+	expect_alive(&p.s, DTLS_STATE_ESTABLISHED, 0, "server renegotiating: plaintext ClientKeyExchange");
+	pair_settle(&p, 30000);
+	pair_run(&p);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 2);
+	n_epoch_cases++;
+	pair_free(&p);
+
+	/* client: the server's ServerHello forged in epoch 0 */
+	pair_init(&p, PSK_GCM);
+	pair_handshake(&p);
+	client_renegotiate(&p);
+	q_clear(&p.c);
+	uint8_t sh[128];
+	n = write_sh_for_test(sh, sizeof(sh));
+	inject_msg(&p, &p.c, HS_SERVER_HELLO, 0, sh, n);
+	inject_msg(&p, &p.c, HS_SERVER_HELLO_DONE, 1, NULL, 0);
+	expect_alive(&p.c, DTLS_STATE_ESTABLISHED, 0, "client renegotiating: plaintext ServerHello");
+	CU_ASSERT_EQUAL(p.c.s->rec.write_epoch, 1);
+	n_epoch_cases++;
+	pair_free(&p);
+}
+
+/*
+ * Junk under the epoch whose Finished is awaited. In a first handshake the engine may
+ * end with bad_record_mac (RFC 6347 4.1.2.7 allows it: that is how a wrong PSK shows);
+ * an established session that renegotiates must not be ended by a record nobody
+ * authenticated.
+ */
+static void test_junk_in_pending_epoch(void)
+{
+	uint8_t junk[48];
+	memset(junk, 0xa5, sizeof(junk));
+	struct pair p;
+	server_to(&p, SRV_AFTER_CKE);
+	q_clear(&p.s);
+	struct dgram d = { .n = 0 };
+	put_record(&d, CT_HANDSHAKE, 1, 9, junk, sizeof(junk));
+	IGNORE_RESULT(feed(&p, &p.s, d.b, d.n));
+	if (dtls_session_state(p.s.s) != DTLS_STATE_HANDSHAKING)
+		expect_alert(&p.s, DTLS_ALERT_BAD_RECORD_MAC, "first handshake: junk where Finished is awaited");
+	n_epoch_cases++;
+	pair_free(&p);
+
+	pair_init(&p, PSK_GCM);
+	pair_handshake(&p);
+	client_renegotiate(&p);
+	flush(&p, &p.c);
+	flush(&p, &p.s);
+	/* the client's ClientKeyExchange only: the server now awaits a Finished in epoch 2 */
+	size_t n;
+	uint8_t *flight = q_take(&p.c, 0, &n);
+	struct span sp[8];
+	CU_ASSERT_FATAL(records(flight, n, sp, 8) == 3);
+	IGNORE_RESULT(feed(&p, &p.s, flight + sp[0].off, sp[0].len));
+	d.n = 0;
+	put_record(&d, CT_HANDSHAKE, 2, 9, junk, sizeof(junk));
+	IGNORE_RESULT(feed(&p, &p.s, d.b, d.n));
+	expect_alive(&p.s, DTLS_STATE_ESTABLISHED, 0, "renegotiating: junk where Finished is awaited");
+	IGNORE_RESULT(feed(&p, &p.s, flight + sp[1].off, n - sp[1].off));
+	free(flight);
+	pair_run(&p);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 2);
 	n_epoch_cases++;
 	pair_free(&p);
 }
@@ -2139,6 +2237,8 @@ static CU_TestInfo tests[] = {
 	  test_server_data_in_pending_epoch_during_renegotiation },
 	{ "epoch: future epochs dropped at every stage", test_future_epoch_dropped },
 	{ "epoch: old epoch after renegotiation", test_old_epoch_after_renegotiation },
+	{ "epoch: plaintext messages during renegotiation", test_plaintext_messages_during_renegotiation },
+	{ "epoch: junk in the epoch whose Finished is awaited", test_junk_in_pending_epoch },
 	{ "replay: data delivered once, every protection", test_replayed_data_delivered_once },
 	{ "replay: handshake flights after the handshake", test_replayed_flights },
 	{ "replay: old ClientHellos through dtls_server", test_server_replayed_client_hello },
