@@ -1855,6 +1855,41 @@ static void test_server_hello_refused(void)
 	}
 }
 
+/* RFC 5246 7.4.1.4: an extension in the ServerHello that the ClientHello did not
+ * offer ends the handshake with unsupported_extension. */
+static void test_server_hello_unsolicited_extension(void)
+{
+	static const uint16_t unsolicited[] = { 0xface, EXT_SESSION_TICKET, EXT_ENCRYPT_THEN_MAC, EXT_SERVER_NAME };
+	for (size_t i = 0; i < ARRAY_LEN(unsolicited); i++) {
+		struct pair p;
+		pair_init(&p, PSK_GCM); /* the client sends no server_name: it has none configured */
+		pair_start(&p);
+		q_clear(&p.c);
+		uint8_t body[256], random[32];
+		memset(random, 0x24, sizeof(random));
+		struct wire_writer w = wire_writer(body, sizeof(body));
+		wire_put_u16(&w, DTLS_VERSION_1_2);
+		wire_put_bytes(&w, random, 32);
+		wire_put_u8(&w, 0);
+		wire_put_u16(&w, 0x00A8);
+		wire_put_u8(&w, 0);
+		size_t mark = wire_open_vec(&w, 2);
+		wire_put_u16(&w, EXT_EXTENDED_MASTER_SECRET);
+		wire_put_u16(&w, 0);
+		wire_put_u16(&w, unsolicited[i]);
+		wire_put_u16(&w, 0);
+		wire_close_vec(&w, mark, 2);
+		size_t n = 0;
+		CU_ASSERT_FATAL(wire_written(&w, &n) == 0);
+		inject_msg(&p, &p.c, HS_SERVER_HELLO, 0, body, n);
+		char what[64];
+		snprintf(what, sizeof(what), "ServerHello with unsolicited extension 0x%04x", unsolicited[i]);
+		expect_alert(&p.c, DTLS_ALERT_UNSUPPORTED_EXTENSION, what);
+		n_hello_cases++;
+		pair_free(&p);
+	}
+}
+
 /* HelloVerifyRequest: after ServerHello, without a cookie, with a foreign version, and
  * over and over. */
 static void test_hello_verify_request_refused(void)
@@ -2253,6 +2288,7 @@ static CU_TestInfo tests[] = {
 	{ "fragment: message length limits", test_message_length_limits },
 	{ "hello: ClientHellos the server refuses", test_client_hello_refused },
 	{ "hello: ServerHellos the client refuses", test_server_hello_refused },
+	{ "hello: ServerHello extensions the client did not offer", test_server_hello_unsolicited_extension },
 	{ "hello: HelloVerifyRequests the client refuses", test_hello_verify_request_refused },
 	{ "hello: ServerKeyExchange missing or unusable", test_server_key_exchange_refused },
 	{ "hello: certificate messages refused", test_certificate_messages_refused },
