@@ -878,6 +878,32 @@ static void test_server_data_in_pending_epoch_during_renegotiation(void)
 	pair_free(&p);
 }
 
+/* The same on the client: the server's first data under the renegotiated keys
+ * overtakes the server's Finished. */
+static void test_client_data_in_pending_epoch_during_renegotiation(void)
+{
+	struct pair p;
+	pair_init(&p, PSK_GCM);
+	pair_handshake(&p);
+	client_renegotiate(&p);
+	flush(&p, &p.c); /* ClientHello */
+	flush(&p, &p.s); /* ServerHello .. ServerHelloDone */
+	flush(&p, &p.c); /* ClientKeyExchange, CCS, Finished: the server completes */
+	CU_ASSERT_FATAL(dtls_session_handshakes(p.s.s) == 2 && p.s.s->rec.write_epoch == 2);
+	CU_ASSERT_FATAL(dtls_session_send(p.s.s, (const uint8_t *)"overtaking", 10) == 0);
+	size_t n;
+	uint8_t *data = q_take(&p.s, p.s.qlen - 1, &n);
+	IGNORE_RESULT(feed(&p, &p.c, data, n));
+	free(data);
+	if (p.c.data_n)
+		fprintf(stderr, "\n    renegotiation: the client delivered epoch-2 data before the server's Finished\n");
+	CU_ASSERT_EQUAL(p.c.data_n, 0);
+	pair_run(&p);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.c.s), 2);
+	n_early_data_cases++;
+	pair_free(&p);
+}
+
 /* ---- epochs ---------------------------------------------------------------- */
 
 /* A plausible ServerHello body for PSK_GCM (extended master secret, empty renegotiation_info). */
@@ -2268,8 +2294,10 @@ static CU_TestInfo tests[] = {
 	{ "early data: plaintext application data never delivered", test_plaintext_data_never_delivered },
 	{ "early data: server, data before the client's Finished", test_server_data_before_client_finished },
 	{ "early data: client, data before the server's Finished", test_client_data_before_server_finished },
-	{ "early data: renegotiation, new epoch before Finished",
+	{ "early data: renegotiation, server, new epoch before Finished",
 	  test_server_data_in_pending_epoch_during_renegotiation },
+	{ "early data: renegotiation, client, new epoch before Finished",
+	  test_client_data_in_pending_epoch_during_renegotiation },
 	{ "epoch: future epochs dropped at every stage", test_future_epoch_dropped },
 	{ "epoch: old epoch after renegotiation", test_old_epoch_after_renegotiation },
 	{ "epoch: plaintext messages during renegotiation", test_plaintext_messages_during_renegotiation },
