@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Certificate peers: a dials b; each proves itself with a certificate from the test
+# PKI (tests/pki/mkpki.sh) and checks the other's name (cert_cn) against a CA, or its
+# key pin. A certificate with the wrong name is refused, and the logs say so. b also
+# serves a PSK peer c at the same time (both kinds of identity on one port).
+. "$(dirname "$0")/lib.sh" "$@"
+
+if ! command -v certtool >/dev/null || ! command -v openssl >/dev/null; then
+	echo "SKIP: needs certtool (gnutls-bin) and openssl"
+	exit 77
+fi
+PKI=$NET_WORK/pki
+sh "$(dirname "$0")/../pki/mkpki.sh" "$PKI" || { fail "mkpki.sh"; finish; }
+chmod 600 "$PKI"/*.key
+pin=$(openssl x509 -in "$PKI/server-ec.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+	sha256sum | cut -d' ' -f1)
+
+ns_add a b c || { fail setup; finish; }
+link a va 192.0.2.1/24 b vb 192.0.2.2/24
+link c vc 198.51.100.2/24 b vd 198.51.100.1/24
+kc=$(psk_new)
+
+# write_a B_IDENTITY_LINES...: a's config; its peer b is identified by the lines given.
+write_a() {
+	gw_conf "$NET_WORK/a.conf" "[::]:4433" "10.10.1.1/24" "keepalive = 1" \
+		"cert = $PKI/client-chain.pem" "key = $PKI/client.key" "ca = $PKI/ca.pem"
+	peer_conf "$NET_WORK/a.conf" b "$@" "allowed_ips=10.10.2.0/24" endpoint=192.0.2.2:4433
+}
+# write_b A_CN: b's config; its peer a must be called A_CN; peer c is a PSK peer.
+write_b() {
+	gw_conf "$NET_WORK/b.conf" "[::]:4433" "10.10.2.1/24" "keepalive = 1" \
+		"cert = $PKI/server-ec-chain.pem" "key = $PKI/server-ec.key" "ca = $PKI/ca.pem"
+	peer_conf "$NET_WORK/b.conf" a "cert_cn=$1" "allowed_ips=10.10.1.0/24"
+	peer_conf "$NET_WORK/b.conf" c psk_identity=c-b "psk=$kc" "allowed_ips=10.10.3.0/24"
+}
+gw_conf "$NET_WORK/c.conf" "[::]:4433" "10.10.3.1/24" "keepalive = 1"
+peer_conf "$NET_WORK/c.conf" b psk_identity=c-b "psk=$kc" "allowed_ips=10.10.2.0/24" \
+	endpoint=198.51.100.1:4433
+restart_all() {
+	local n
+	for n in a b c; do [ -n "${GW_PID[$n]:-}" ] && gw_stop "$n"; done
+	rm -f "$NET_WORK"/[abc].log
+	gw_start b "$NET_WORK/b.conf"
+	gw_start a "$NET_WORK/a.conf"
+	gw_start c "$NET_WORK/c.conf"
+}
+
+echo "== names checked against the CA"
+write_a cert_cn=gw.test "ca=$PKI/ca.pem"
+write_b client1.gw.test
+check "--check accepts a.conf" "$DTLSGWD" --check -c "$NET_WORK/a.conf"
+restart_all
+check "a: handshake with b done (ECDHE-ECDSA)" wait_log a "peer b: handshake done \(TLS_ECDHE_ECDSA_[A-Z0-9_]+\)" 10
+check "b: handshake with a done" wait_log b "peer a: handshake done" 5
+check "b: PSK peer c up at the same time" wait_log b "peer c: handshake done \(TLS_PSK_" 5
+grep -h "handshake done" "${GW_LOG[a]}" "${GW_LOG[b]}" | sed 's/^/  /'
+check "ping a -> b" ping_ok a 10.10.2.1 3
+check "ping b -> a" ping_ok b 10.10.1.1 3
+check "ping c -> b" ping_ok c 10.10.2.1 3
+
+echo "== a key pin instead of a name"
+write_a "cert_pin_sha256=$pin" "ca=$PKI/ca.pem"
+restart_all
+check "a: handshake with the pinned b done" wait_log a "peer b: handshake done" 10
+check "ping a -> b" ping_ok a 10.10.2.1 2
+
+echo "== the wrong pin"
+write_a "cert_pin_sha256=$(printf '%064d' 7)" "ca=$PKI/ca.pem"
+restart_all
+check "a refuses b's certificate" wait_log a "peer b: handshake failed: " 5
+grep -h "handshake failed" "${GW_LOG[a]}" | head -1 | sed 's/^/  /'
+check "no tunnel" bash -c "! grep -q 'handshake done' ${GW_LOG[a]}"
+
+echo "== b expects another name for a"
+write_a cert_cn=gw.test "ca=$PKI/ca.pem"
+write_b someone-else.gw.test
+restart_all
+check "b refuses a's certificate, saying why" \
+	wait_log b "refused handshake from 192\.0\.2\.1:4433: certificate matches no configured peer" 5
+check "a hears access_denied" wait_log a "peer b: handshake failed: peer sent alert access_denied" 5
+grep -h "refused\|handshake failed" "${GW_LOG[a]}" "${GW_LOG[b]}" | head -3 | sed 's/^/  /'
+check "no tunnel" bash -c "! ip netns exec $(ns a) ping -c 1 -W 1 10.10.2.1 >/dev/null 2>&1"
+check "the PSK peer c is not disturbed" wait_for 5 ping_ok c 10.10.2.1 1
+
+for n in a b c; do gw_stop "$n"; done
+finish
