@@ -31,7 +31,7 @@ struct opts {
 	int n_cas;
 	const char *cert, *key, *servername, *pin_hex;
 	bool verify_client, no_cookie, echo, verbose;
-	long mtu, count, timeout_ms;
+	long mtu, count, timeout_ms, rto_ms;
 };
 
 static struct {
@@ -86,7 +86,7 @@ static void usage(void)
 	      "options: --psk-identity ID --psk HEX [--psk-hint HINT]\n"
 	      "         --ca FILE (repeatable) --cert FILE --key FILE --verify-client\n"
 	      "         --servername NAME --pin-sha256 HEX --ciphers LIST --mtu N\n"
-	      "         --timeout MS --no-cookie --echo --count N -v\n",
+	      "         --timeout MS --rto MS --no-cookie --echo --count N -v\n",
 	      stderr);
 	exit(2);
 }
@@ -94,14 +94,14 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_ID = 256, O_PSK, O_HINT, O_CIPHERS, O_MTU, O_NOCOOKIE, O_ECHO, O_COUNT, O_BIND, O_CA, O_CERT,
-	       O_KEY, O_VERIFY, O_SNI, O_PIN, O_TIMEOUT };
+	       O_KEY, O_VERIFY, O_SNI, O_PIN, O_TIMEOUT, O_RTO };
 	static const struct option lo[] = {
 		{ "psk-identity", 1, 0, O_ID }, { "psk", 1, 0, O_PSK }, { "psk-hint", 1, 0, O_HINT },
 		{ "ciphers", 1, 0, O_CIPHERS }, { "mtu", 1, 0, O_MTU }, { "no-cookie", 0, 0, O_NOCOOKIE },
 		{ "echo", 0, 0, O_ECHO }, { "count", 1, 0, O_COUNT }, { "bind", 1, 0, O_BIND },
 		{ "ca", 1, 0, O_CA }, { "cert", 1, 0, O_CERT }, { "key", 1, 0, O_KEY },
 		{ "verify-client", 0, 0, O_VERIFY }, { "servername", 1, 0, O_SNI }, { "pin-sha256", 1, 0, O_PIN },
-		{ "timeout", 1, 0, O_TIMEOUT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "timeout", 1, 0, O_TIMEOUT }, { "rto", 1, 0, O_RTO }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	if (argc < 2)
 		usage();
@@ -135,6 +135,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case O_SNI: o->servername = optarg; break;
 		case O_PIN: o->pin_hex = optarg; break;
 		case O_TIMEOUT: o->timeout_ms = strtol(optarg, NULL, 10); break;
+		case O_RTO: o->rto_ms = strtol(optarg, NULL, 10); break;
 		case 'v': o->verbose = true; break;
 		default: usage();
 		}
@@ -171,8 +172,11 @@ static struct dtls_config *make_config(const struct opts *o)
 		die("--psk-hint: at most %d bytes", DTLS_MAX_PSK_IDENTITY);
 	if (o->mtu && dtls_config_set_mtu(cfg, (size_t)o->mtu) < 0)
 		die("--mtu: out of range");
-	if (o->timeout_ms && dtls_config_set_timers(cfg, 1000, 60000, (uint32_t)o->timeout_ms) < 0)
-		die("--timeout: out of range");
+	if ((o->timeout_ms || o->rto_ms) &&
+	    (o->timeout_ms < 0 || o->rto_ms < 0 ||
+	     dtls_config_set_timers(cfg, o->rto_ms ? (uint32_t)o->rto_ms : 1000, 60000,
+				    o->timeout_ms ? (uint32_t)o->timeout_ms : 120000) < 0))
+		die("--timeout/--rto: out of range");
 	for (int i = 0; i < o->n_cas; i++)
 		if (dtls_config_add_trusted(cfg, o->cas[i], err, sizeof(err)) < 0)
 			die("--ca: %s", err);

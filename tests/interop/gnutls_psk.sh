@@ -64,7 +64,7 @@ case_end
 case_begin "gnutls_psk: negative: dtlscat client with a wrong PSK -> gnutls-serv"
 scn_reset
 EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
-DC_AUTH=(--psk-identity "$PSK_ID" --psk "$WRONG_PSK")
+DC_CLI_AUTH=(--psk-identity "$PSK_ID" --psk "$WRONG_PSK")
 scn_gnutls_server PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero dc
 expect_one_line_reason dc
@@ -74,7 +74,7 @@ case_end
 case_begin "gnutls_psk: negative: dtlscat client with an unknown identity -> gnutls-serv"
 scn_reset
 EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
-DC_AUTH=(--psk-identity nobody --psk "$PSK")
+DC_CLI_AUTH=(--psk-identity nobody --psk "$PSK")
 scn_gnutls_server PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero dc
 expect_one_line_reason dc

@@ -140,16 +140,18 @@ case_begin() {
 	CD=$T/$(printf '%03d' "$CASE_N")
 	mkdir -p "$CD"
 	CASE_PROCS=()
+	CASE_T0=$(date +%s.%N)
 	log "--- $CASE"
 }
 
 case_end() {
-	local n f
+	local n f dt
 	for n in "${CASE_PROCS[@]}"; do stop "$n"; done
 	for n in "${!FEED[@]}"; do feed_close "$n"; done
+	dt=$(awk -v a="$CASE_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	if [ "$CASE_OK" = 1 ]; then
 		PASSED=$((PASSED + 1))
-		log "PASS: $CASE"
+		log "PASS: $CASE (${dt}s)"
 	else
 		FAILED=$((FAILED + 1))
 		FAILED_CASES+=("$CASE")
@@ -158,7 +160,7 @@ case_end() {
 			log "    ---- ${f#"$T"/} (last 25 lines)"
 			tail -n 25 "$f" | cut -c1-300 | sed 's/^/    | /'
 		done
-		log "FAIL: $CASE"
+		log "FAIL: $CASE (${dt}s)"
 	fi
 	CASE=""
 }
@@ -250,6 +252,18 @@ wait_for() {
 	return 1
 }
 
+# wait_count NAME REGEX N [SECS]: until REGEX matches N lines of NAME's stdout/stderr.
+wait_count() {
+	local name=$1 re=$2 want=$3 secs=${4:-5} i n
+	for ((i = 0; i < secs * 20; i++)); do
+		n=$(cat "$CD/$name.out" "$CD/$name.err" 2>/dev/null | grep -Ec -- "$re")
+		[ "${n:-0}" -ge "$want" ] && return 0
+		alive "$name" || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_exit NAME [SECS]: until NAME exits (killed after SECS); its status goes to RC[NAME].
 wait_exit() {
 	local name=$1 secs=${2:-5} i
@@ -300,7 +314,7 @@ relay_start() {
 	local name=$1 host=$2 port=$3 lhost
 	shift 3
 	case $host in *:*) lhost="[$host]" ; host="[$host]" ;; *) lhost=$host ;; esac
-	spawn "$name" 40 "$PYTHON" "$RELAY" --listen "$lhost:0" --target "$host:$port" --lifetime 30 "$@"
+	spawn "$name" 40 "$PYTHON" "$RELAY" --listen "$lhost:0" --target "$host:$port" --lifetime 30 --timestamps "$@"
 	RELAY_PORT=""
 	if wait_for "$name" '^READY' 5; then
 		RELAY_PORT=$(sed -n 's/^READY .*:\([0-9]*\) -> .*/\1/p' "$CD/$name.out")
@@ -346,19 +360,24 @@ psk_file() {
 # The caller wraps them in case_begin/case_end and may add checks after them. Extra
 # arguments come in arrays, reset by scn_reset: SRV_X (peer server), CLI_X (peer client),
 # DC_X (dtlscat), RELAY_X (non-empty: put relay.py between the two; its log is "rel").
-# DC_AUTH holds dtlscat's credentials (default: the PSK), OSSL_AUTH/GNUTLS_AUTH the peer's.
+# DC_CLI_AUTH/DC_SRV_AUTH hold dtlscat's credentials as client/server (default: the PSK),
+# OSSL_{SRV,CLI}_AUTH and GNUTLS_{SRV,CLI}_AUTH the peers'; scn_x509 sets them for certificates.
 # C2S/S2C are the lines sent; EXPECT_FAIL=1 turns off the success checks (negatives).
 
 DC_TIMEOUT=8000
 scn_reset() {
 	SRV_X=() CLI_X=() DC_X=() RELAY_X=()
-	DC_AUTH=(--psk-identity "$PSK_ID" --psk "$PSK")
+	DC_CLI_AUTH=(--psk-identity "$PSK_ID" --psk "$PSK")
+	DC_SRV_AUTH=("${DC_CLI_AUTH[@]}")
 	OSSL_SRV_AUTH=(-nocert -psk "$PSK" -psk_identity "$PSK_ID")
 	OSSL_CLI_AUTH=(-psk "$PSK" -psk_identity "$PSK_ID")
 	GNUTLS_SRV_AUTH=(--pskpasswd "$(psk_file)")
 	GNUTLS_CLI_AUTH=(--pskusername "$PSK_ID" --pskkey "$PSK")
 	EXPECT_FAIL=0
 	WAIT_HS=10
+	OSSL_CIPHERS="" # the peer's -cipher list when not just the suite
+	S2C_NUDGE=0     # scn_ossl_client: send a second server line (see there)
+	DC_HANDSHAKES=1 # dtlscat server: send its line after this many "negotiated:" lines
 }
 scn_lines() {
 	C2S="c2s-$CASE_N-hello from the client"
@@ -381,12 +400,12 @@ scn_ossl_server() {
 	local suite=$1 host=$2 port
 	scn_lines
 	port=$(free_port)
-	ossl_server srv 25 "$host" "$port" "${OSSL_SRV_AUTH[@]}" -cipher "$suite" "${SRV_X[@]}"
+	ossl_server srv 25 "$host" "$port" "${OSSL_SRV_AUTH[@]}" -cipher "${OSSL_CIPHERS:-$suite}" "${SRV_X[@]}"
 	wait_for srv '^ACCEPT' 5 || bad "s_server did not start"
 	scn_target "$host" "$port"
 	feed_open dc.in
 	feed dc.in "$C2S"
-	spawn dc 25 --stdin dc.in "$DTLSCAT" client "$host" "$TPORT" "${DC_AUTH[@]}" -v --timeout "$DC_TIMEOUT" \
+	spawn dc 25 --stdin dc.in "$DTLSCAT" client "$host" "$TPORT" "${DC_CLI_AUTH[@]}" -v --timeout "$DC_TIMEOUT" \
 		"${DC_X[@]}"
 	if wait_for srv '^CIPHER is' "$WAIT_HS"; then
 		feed srv.in "$S2C"
@@ -411,7 +430,7 @@ scn_ossl_server() {
 # dc_server HOST PORT: starts dtlscat server (stdin feed dc.in), waits for its socket.
 dc_server() {
 	feed_open dc.in
-	spawn dc 25 --stdin dc.in "$DTLSCAT" server --bind "$1" "$2" "${DC_AUTH[@]}" -v --count 1 \
+	spawn dc 25 --stdin dc.in "$DTLSCAT" server --bind "$1" "$2" "${DC_SRV_AUTH[@]}" -v --count 1 \
 		--timeout "$DC_TIMEOUT" "${DC_X[@]}"
 	wait_udp_port "$2" 5 || bad "dtlscat server did not bind port $2"
 }
@@ -426,9 +445,18 @@ scn_ossl_client() {
 	feed_open cli.in
 	feed cli.in "$C2S"
 	spawn cli 25 --stdin cli.in openssl s_client -dtls1_2 -connect "$(host_port "$host" "$TPORT")" \
-		"${OSSL_CLI_AUTH[@]}" -cipher "$suite" "${CLI_X[@]}"
+		"${OSSL_CLI_AUTH[@]}" -cipher "${OSSL_CIPHERS:-$suite}" "${CLI_X[@]}"
 	if wait_for dc '^negotiated:' "$WAIT_HS"; then
 		feed dc.in "$S2C"
+		if [ "$S2C_NUDGE" = 1 ]; then
+			# When the server's CCS+Finished datagram was lost, s_client buffers the
+			# epoch-1 record that came first and hands it out only when another
+			# datagram arrives (it does not process buffered records while the
+			# retransmitted CCS+Finished datagram is being read): send a second line.
+			sleep 1.5
+			feed dc.in "$S2C (2)"
+			wait_for cli "^$S2C \(2\)\$" 5
+		fi
 		wait_for cli "^$S2C\$" 5
 		wait_for dc "^$C2S\$" 3
 	fi
@@ -456,8 +484,10 @@ scn_gnutls_server() {
 	scn_target "$host" "$port"
 	feed_open dc.in
 	feed dc.in "$C2S"
-	spawn dc 25 --stdin dc.in "$DTLSCAT" client "$host" "$TPORT" "${DC_AUTH[@]}" -v --timeout "$DC_TIMEOUT" \
-		"${DC_X[@]}"
+	# gnutls-serv never answers close_notify, and dtlscat waits 3 RTOs for the answer:
+	# a short RTO keeps that wait short.
+	spawn dc 25 --stdin dc.in "$DTLSCAT" client "$host" "$TPORT" "${DC_CLI_AUTH[@]}" -v --timeout "$DC_TIMEOUT" \
+		--rto 300 "${DC_X[@]}"
 	if wait_for dc '^negotiated:' "$WAIT_HS"; then
 		wait_for dc "^$C2S\$" 5
 		feed_close dc.in
@@ -484,7 +514,7 @@ scn_gnutls_client() {
 	feed cli.in "$C2S"
 	spawn cli 25 --stdin cli.in stdbuf -oL gnutls-cli --udp -p "$TPORT" "$host" "${GNUTLS_CLI_AUTH[@]}" \
 		--priority "$(gnutls_prio "$suite")" "${CLI_X[@]}"
-	if wait_for dc '^negotiated:' "$WAIT_HS"; then
+	if wait_count dc '^negotiated:' "$DC_HANDSHAKES" "$WAIT_HS"; then
 		feed dc.in "$S2C"
 		wait_for cli "^$S2C\$" 5
 		wait_for dc "^$C2S\$" 3
@@ -500,6 +530,28 @@ scn_gnutls_client() {
 	expect_rc dc 0
 	expect_log dc '^closed$' "dtlscat server: session closed by close_notify"
 	expect_rc cli 0
+}
+
+# pki_setup: the test PKI in $PKI (tests/pki/mkpki.sh; see it for the file names).
+pki_setup() {
+	PKI=$T/pki
+	if ! sh "$SRCDIR/tests/pki/mkpki.sh" "$PKI"; then
+		log "$SCRIPT: tests/pki/mkpki.sh failed"
+		exit 2
+	fi
+}
+
+# scn_x509 KEY: certificate credentials; the server uses server-KEY (ec, rsa, ec384) with
+# the intermediate, the client trusts ca.pem and checks the name gw.test.
+scn_x509() {
+	local k=$1
+	DC_SRV_AUTH=(--cert "$PKI/server-$k-chain.pem" --key "$PKI/server-$k.key")
+	DC_CLI_AUTH=(--ca "$PKI/ca.pem" --servername gw.test)
+	OSSL_SRV_AUTH=(-cert "$PKI/server-$k.pem" -key "$PKI/server-$k.key" -cert_chain "$PKI/int.pem")
+	OSSL_CLI_AUTH=(-CAfile "$PKI/ca.pem" -verify_return_error -verify_hostname gw.test -servername gw.test)
+	GNUTLS_SRV_AUTH=(--x509certfile "$PKI/server-$k-chain.pem" --x509keyfile "$PKI/server-$k.key"
+		--disable-client-cert)
+	GNUTLS_CLI_AUTH=(--x509cafile "$PKI/ca.pem" --verify-hostname gw.test)
 }
 
 finish() {

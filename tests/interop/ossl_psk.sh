@@ -49,7 +49,7 @@ case_end
 case_begin "ossl_psk: negative: dtlscat client with a wrong PSK -> s_server"
 scn_reset
 EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
-DC_AUTH=(--psk-identity "$PSK_ID" --psk "$WRONG_PSK")
+DC_CLI_AUTH=(--psk-identity "$PSK_ID" --psk "$WRONG_PSK")
 scn_ossl_server PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero dc
 expect_one_line_reason dc

@@ -17,12 +17,15 @@ Impairments (all may be combined):
                          --reorder-wait ms if no next one comes)
   --delay MS             delay every forwarded datagram by MS milliseconds
   --dir c2s|s2c|both     where --drop-every/--loss/--dup/--reorder/--delay apply (default both)
+  --only TYPES           ... and only to datagrams made of these record types, a comma list
+                         of hs,ccs,alert,app (say --only hs,ccs: impair the handshake only)
   --seed N               seed of the random choices (printed in the READY line)
 Reporting:
   --max-datagram         at exit print "MAX c2s BYTES" and "MAX s2c BYTES" (largest seen)
   --limit BYTES          print "OVERSIZE DIR #N BYTES" for each datagram above BYTES
   --verbose              print "FWD DIR #N BYTES records..." for every datagram forwarded,
                          with a short decoding of its DTLS records
+  --timestamps           end every action line with " t=SECONDS" since the start
 Lifetime: exits after --lifetime seconds (default 60), after --idle seconds without traffic
 (0 = never), or on SIGTERM/SIGINT; it always prints "EXIT reason" and the MAX lines last.
 
@@ -31,6 +34,7 @@ Output is one line per action, flushed: "READY 127.0.0.1:PORT -> HOST:PORT seed=
 """
 import argparse
 import heapq
+import os
 import random
 import select
 import signal
@@ -80,6 +84,23 @@ HS_NAMES = {0: "HelloRequest", 1: "ClientHello", 2: "ServerHello", 3: "HelloVeri
             13: "CertificateRequest", 14: "ServerHelloDone", 15: "CertificateVerify",
             16: "ClientKeyExchange", 20: "Finished"}
 CT_NAMES = {20: "ccs", 21: "alert", 22: "hs", 23: "app"}
+CT_BY_NAME = {v: k for k, v in CT_NAMES.items()}
+
+
+def record_types(data):
+    """The content types of the records of a datagram."""
+    types, off = set(), 0
+    while off + 13 <= len(data):
+        types.add(data[off])
+        off += 13 + int.from_bytes(data[off + 11:off + 13], "big")
+    return types
+
+
+def parse_types(text):
+    try:
+        return {CT_BY_NAME[t] for t in text.split(",")}
+    except KeyError as e:
+        raise argparse.ArgumentTypeError(f"record types are hs, ccs, alert, app: {e}") from e
 
 
 def describe(data):
@@ -126,13 +147,18 @@ class Relay:
         self.held = {d: None for d in DIRS}   # (deadline, n, sock, data, dest) held for reorder
         self.queue = []                       # (when, seq, dir, n, sock, data, dest) for --delay
         self.qseq = 0
-        self.last = time.monotonic()
+        self.last = self.t0 = time.monotonic()
+        self.finished = False
 
-    def say(self, line):
+    def say(self, line, stamp=True):
+        if stamp and self.a.timestamps:
+            line += f" t={time.monotonic() - self.t0:.3f}"
         print(line, flush=True)
 
-    def applies(self, d):
-        return self.a.dir in ("both", d)
+    def applies(self, d, data=None):
+        if self.a.dir not in ("both", d):
+            return False
+        return data is None or not self.a.only or record_types(data) <= self.a.only
 
     def send(self, sock, data, dest, d, n):
         if self.a.delay and self.applies(d):
@@ -163,7 +189,8 @@ class Relay:
         if n in self.drops[d]:
             self.say(f"DROPPED {d} #{n}")
             return
-        if self.applies(d):
+        impair = self.applies(d, data)
+        if impair:
             if self.a.drop_every and n % self.a.drop_every == 0:
                 self.say(f"DROPPED {d} #{n} (every {self.a.drop_every})")
                 return
@@ -171,10 +198,10 @@ class Relay:
                 self.say(f"DROPPED {d} #{n} (loss)")
                 return
         held = self.held[d]
-        if held is None and self.applies(d) and self.a.reorder and self.rng.random() * 100 < self.a.reorder:
+        if held is None and impair and self.a.reorder and self.rng.random() * 100 < self.a.reorder:
             self.held[d] = (time.monotonic() + self.a.reorder_wait / 1000, n, sock, data, dest)
             return
-        dup = self.applies(d) and self.a.dup and self.rng.random() * 100 < self.a.dup
+        dup = impair and self.a.dup and self.rng.random() * 100 < self.a.dup
         self.send(sock, data, dest, d, n)
         if dup:
             self.say(f"DUPLICATED {d} #{n}")
@@ -215,7 +242,7 @@ class Relay:
 
     def run(self):
         bound = self.lsock.getsockname()
-        self.say(f"READY {fmt_addr(bound)} -> {fmt_addr(self.tsa)} seed={self.a.seed}")
+        self.say(f"READY {fmt_addr(bound)} -> {fmt_addr(self.tsa)} seed={self.a.seed}", stamp=False)
         end = time.monotonic() + self.a.lifetime
         reason = "lifetime"
         while True:
@@ -244,11 +271,15 @@ class Relay:
         self.finish(reason)
 
     def finish(self, reason):
-        self.say(f"EXIT {reason} c2s={self.count['c2s']} s2c={self.count['s2c']}")
+        if self.finished:  # a second signal (timeout(1) sends SIGTERM twice)
+            return
+        self.finished = True
+        self.say(f"EXIT {reason} c2s={self.count['c2s']} s2c={self.count['s2c']}", stamp=False)
         if self.a.max_datagram:
             for d in DIRS:
-                self.say(f"MAX {d} {self.maxlen[d]}")
-        sys.exit(0)
+                self.say(f"MAX {d} {self.maxlen[d]}", stamp=False)
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def main():
@@ -263,10 +294,12 @@ def main():
     p.add_argument("--reorder-wait", type=int, default=100, metavar="MS")
     p.add_argument("--delay", type=int, default=0, metavar="MS")
     p.add_argument("--dir", choices=("c2s", "s2c", "both"), default="both")
+    p.add_argument("--only", type=parse_types, default=None, metavar="TYPES")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--max-datagram", action="store_true")
     p.add_argument("--limit", type=int, default=0, metavar="BYTES")
     p.add_argument("--verbose", "-v", action="store_true")
+    p.add_argument("--timestamps", action="store_true")
     p.add_argument("--lifetime", type=float, default=60.0, metavar="SEC")
     p.add_argument("--idle", type=float, default=0.0, metavar="SEC")
     a = p.parse_args()
