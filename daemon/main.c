@@ -175,11 +175,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg = load(path, check);
+	/* Reloads read the file again after daemon() has moved to "/". */
+	char *abs_path = realpath(path, NULL);
+	if (abs_path)
+		path = abs_path;
 	log_set_level(cfg->log_level);
-	if (dtls_init() < 0)
-		fatalx("cannot initialise the crypto libraries");
+	/* Detach before dtls_init(): libsodium's generator aborts in a child forked after
+	 * it was initialised. */
 	if (!foreground && daemon(0, 1) < 0)
 		fatal("daemon");
+	if (dtls_init() < 0)
+		fatalx("cannot initialise the crypto libraries");
 
 	/* Every thread inherits this mask; the signals are read from the signalfd. */
 	sigemptyset(&sigs);
@@ -200,5 +206,6 @@ int main(int argc, char **argv)
 	status = run(gw, path);
 	gateway_free(gw);
 	log_notice("stopped");
+	free(abs_path);
 	return status;
 }
