@@ -15,26 +15,6 @@ pki_setup
 MTU=300
 OSSL_MAX=$((MTU - 28))
 
-# expect_max DIR LIMIT: the relay saw datagrams in DIR, none above LIMIT.
-expect_max() {
-	local m
-	stop rel
-	m=$(sed -n "s/^MAX $1 \([0-9]*\)\$/\1/p" "$CD/rel.out")
-	if [ -n "$m" ] && [ "$m" -gt 0 ] && [ "$m" -le "$2" ]; then
-		ok "relay: largest $1 datagram $m <= $2"
-	else
-		bad "relay: largest $1 datagram ${m:-?}, limit $2"
-		grep "^OVERSIZE $1" "$CD/rel.out" | head -3 | sed 's/^/    /'
-	fi
-}
-# expect_fragmented DIR HSTYPE NAME: the relay saw a fragment (offset > 0) of that message.
-expect_fragmented() {
-	expect_log rel "^FWD $1 .*hs=$2/[A-Za-z]*,mseq=[0-9]*,mlen=[0-9]*,foff=[1-9]" \
-		"relay: $3 fragmented ($1, fragment offset > 0)"
-}
-
-relay_mtu() { RELAY_X=(--max-datagram --verbose --limit "$1"); }
-
 for kind in psk x509; do
 	if [ $kind = psk ]; then
 		suite=PSK-AES128-GCM-SHA256

@@ -322,11 +322,27 @@ relay_start() {
 		bad "relay did not start"
 	fi
 }
-# relay_max NAME DIR: the largest datagram of DIR (needs --max-datagram; stops the relay).
-relay_max() {
-	stop "$1"
-	sed -n "s/^MAX $2 \([0-9]*\)/\1/p" "$CD/$1.out"
+# expect_max DIR LIMIT: the relay "rel" (run with --max-datagram) saw datagrams in DIR,
+# none above LIMIT.
+expect_max() {
+	local m
+	stop rel
+	m=$(sed -n "s/^MAX $1 \([0-9]*\)\$/\1/p" "$CD/rel.out")
+	if [ -n "$m" ] && [ "$m" -gt 0 ] && [ "$m" -le "$2" ]; then
+		ok "relay: largest $1 datagram $m <= $2"
+	else
+		bad "relay: largest $1 datagram ${m:-?}, limit $2"
+		grep "^OVERSIZE $1" "$CD/rel.out" | head -3 | sed 's/^/    /'
+	fi
 }
+# expect_fragmented DIR HSTYPE NAME: the relay saw a fragment (offset > 0) of that message.
+expect_fragmented() {
+	expect_log rel "^FWD $1 .*hs=$2/[A-Za-z]*,mseq=[0-9]*,mlen=[0-9]*,foff=[1-9]" \
+		"relay: $3 fragmented ($1, fragment offset > 0)"
+}
+
+# relay_mtu LIMIT: relay options for the MTU checks above.
+relay_mtu() { RELAY_X=(--max-datagram --verbose --limit "$1"); }
 
 # ---- peers -----------------------------------------------------------------------
 
@@ -552,6 +568,35 @@ scn_x509() {
 	GNUTLS_SRV_AUTH=(--x509certfile "$PKI/server-$k-chain.pem" --x509keyfile "$PKI/server-$k.key"
 		--disable-client-cert)
 	GNUTLS_CLI_AUTH=(--x509cafile "$PKI/ca.pem" --verify-hostname gw.test)
+}
+
+# The server key of each certificate suite (server-KEY.pem in the PKI).
+declare -A SUITE_KEY=(
+	[AES128-SHA]=rsa
+	[ECDHE-RSA-AES128-GCM-SHA256]=rsa
+	[ECDHE-ECDSA-AES128-GCM-SHA256]=ec
+	[ECDHE-ECDSA-AES256-GCM-SHA384]=ec384
+	[ECDHE-ECDSA-CHACHA20-POLY1305]=ec
+	[ECDHE-ECDSA-AES128-CCM8]=ec
+)
+CERT_SUITES=(AES128-SHA ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-RSA-AES128-GCM-SHA256
+	ECDHE-ECDSA-CHACHA20-POLY1305 ECDHE-ECDSA-AES128-CCM8)
+
+# spki_pin FILE: SHA-256 of the SubjectPublicKeyInfo of a PEM certificate, in hex.
+spki_pin() {
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -hex |
+		sed 's/.*= //'
+}
+
+# expect_reason NAME REGEX DESC: dtlscat failed with one reason line matching REGEX.
+expect_reason() {
+	expect_rc_nonzero "$1"
+	expect_one_line_reason "$1"
+	if grep '^dtlscat: ' "$CD/$1.err" 2>/dev/null | grep -Eq -- "$2"; then
+		ok "$1 reason names $3"
+	else
+		bad "$1 reason does not name $3 (/$2/)"
+	fi
 }
 
 finish() {
