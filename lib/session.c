@@ -128,8 +128,9 @@ static int handle_plaintext(struct dtls_session *s, const struct rec_header *h, 
 		handle_alert(s, h, p, n);
 		return DTLS_OK;
 	case CT_APPLICATION_DATA:
-		/* Only under keys of a completed handshake (never during the first one). */
-		if (!s->established_epoch || h->epoch < s->established_epoch ||
+		/* Only under keys of a completed handshake: not epoch 0, not the epoch of a
+		 * renegotiation still running; the previous epoch during its grace period. */
+		if (h->epoch == 0 || h->epoch > s->established_epoch ||
 		    (s->state != DTLS_STATE_ESTABLISHED && s->state != DTLS_STATE_CLOSING)) {
 			s->stats.dropped_epoch++;
 			return DTLS_OK;

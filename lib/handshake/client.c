@@ -62,6 +62,8 @@ int hs_client_start(struct dtls_session *s)
 				       strspn(cfg->server_name, "0123456789.") != strlen(cfg->server_name)
 				       ? cfg->server_name : NULL,
 	};
+	hs->offered_ecc = p.ecc;
+	hs->offered_sni = p.server_name != NULL;
 	uint8_t body[MAX_BODY];
 	struct wire_writer w = wire_writer(body, sizeof(body));
 	write_client_hello(&w, &p);
@@ -144,6 +146,14 @@ static int on_server_hello(struct dtls_session *s, const uint8_t *body, size_t l
 	/* A renegotiation keeps the suite's family: no switch between PSK and certificates. */
 	if (s->suite)
 		ENSURE(suite_is_psk(s->suite) == suite_is_psk(su), DTLS_ERR_HANDSHAKE_FAILURE);
+	/* RFC 5246 7.4.1.4: a server may only answer extensions we sent. We always send
+	 * renegotiation_info and extended_master_secret. */
+	uint32_t offered = EXT_BIT_RENEGOTIATION_INFO | EXT_BIT_EXTENDED_MASTER_SECRET;
+	if (hs->offered_ecc)
+		offered |= EXT_BIT_EC_POINT_FORMATS;
+	if (hs->offered_sni)
+		offered |= EXT_BIT_SERVER_NAME;
+	ENSURE(!sh.ext.unknown && !(sh.ext.seen & ~offered), DTLS_ERR_UNSUPPORTED_EXTENSION);
 	TRY(check_reneg_info(s, &sh.ext));
 	hs->ems = sh.ext.ems;
 	ENSURE(hs->ems || !s->cfg->require_ems, DTLS_ERR_HANDSHAKE_FAILURE);

@@ -124,6 +124,7 @@ struct hs {
 	uint8_t master[48];
 	bool ems;
 	bool peer_reneg_ext;       /* the peer sent renegotiation_info or the SCSV */
+	bool offered_ecc, offered_sni; /* client: what our ClientHello asked for */
 	uint8_t cookie[HELLO_MAX_COOKIE];
 	size_t cookie_len;
 

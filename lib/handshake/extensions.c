@@ -99,9 +99,12 @@ int ext_parse(struct wire_reader *r, struct hello_ext *e)
 		if (bit >= 0) {
 			ENSURE(!(seen & (1u << bit)), DTLS_ERR_DECODE);
 			seen |= 1u << bit;
+		} else {
+			e->unknown = true;
 		}
 		TRY(parse_one(type, &data, e));
 	}
 	TRY(wire_end(&list));
+	e->seen = seen;
 	return wire_end(r);
 }

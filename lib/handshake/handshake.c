@@ -223,6 +223,12 @@ static int handle_fragment(struct dtls_session *s, uint16_t epoch, const struct 
 
 int hs_handle_record(struct dtls_session *s, uint16_t epoch, const uint8_t *p, size_t n)
 {
+	/* Once a session is established, handshake messages come under its keys: anything
+	 * older is a stale retransmission or forged, and must not disturb the session. */
+	if (epoch < s->established_epoch) {
+		s->stats.dropped_epoch++;
+		return DTLS_OK;
+	}
 	struct wire_reader r = wire_reader(p, n);
 	while (wire_left(&r) > 0) {
 		struct hs_header h;
@@ -250,10 +256,12 @@ int hs_bad_record(struct dtls_session *s, uint16_t epoch)
 {
 	struct hs *hs = s->hs;
 	/* Our keys for the peer's Finished do not open it: with PSK that is a wrong key.
-	 * RFC 6347 4.1.2.7 allows ending with bad_record_mac; garbage elsewhere is dropped. */
+	 * RFC 6347 4.1.2.7 allows ending with bad_record_mac; garbage elsewhere is dropped.
+	 * Only in a first handshake: inside an established session a forged record must not
+	 * be able to end it. */
 	const struct hs_row *rows = s->client ? client_rows : server_rows;
 	size_t n = s->client ? client_rows_n : server_rows_n;
-	if (!hs || hs->done || epoch != hs->epoch + 1 || hs->row <= 0)
+	if (!hs || hs->done || s->established_epoch || epoch != hs->epoch + 1 || hs->row <= 0)
 		return DTLS_OK;
 	size_t i = (size_t)hs->row;
 	while (i < n && row_when(s, &rows[i]) == ROW_SKIP)

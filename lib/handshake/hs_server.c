@@ -158,8 +158,9 @@ static int on_client_hello(struct dtls_session *s, const uint8_t *body, size_t l
 	struct dtls_config *cfg = s->cfg;
 	struct client_hello ch;
 	TRY(parse_client_hello(body, len, false, &ch));
-	/* DTLS versions count down: 0xfefd (1.2) is below 0xfeff (1.0). */
-	ENSURE(ch.version <= DTLS_VERSION_1_2, DTLS_ERR_VERSION);
+	/* DTLS versions are 0xfe.. and count down: 0xfefd (1.2) is below 0xfeff (1.0). A
+	 * TLS version (3,3) is not DTLS at all. */
+	ENSURE((ch.version >> 8) == 0xfe && ch.version <= DTLS_VERSION_1_2, DTLS_ERR_VERSION);
 	bool null_compression = false;
 	struct wire_reader comp = ch.compressions;
 	while (wire_left(&comp) > 0)

@@ -67,7 +67,21 @@ enum ext_type {
 #define HELLO_MAX_SERVER_NAME 255
 #define HELLO_MAX_RENEG 24
 
+/* Bits of hello_ext.seen, one per extension type libdtls knows. */
+enum ext_bit {
+	EXT_BIT_SERVER_NAME = 1u << 0,
+	EXT_BIT_SUPPORTED_GROUPS = 1u << 1,
+	EXT_BIT_EC_POINT_FORMATS = 1u << 2,
+	EXT_BIT_SIGNATURE_ALGORITHMS = 1u << 3,
+	EXT_BIT_ENCRYPT_THEN_MAC = 1u << 4,
+	EXT_BIT_EXTENDED_MASTER_SECRET = 1u << 5,
+	EXT_BIT_SESSION_TICKET = 1u << 6,
+	EXT_BIT_RENEGOTIATION_INFO = 1u << 7,
+};
+
 struct hello_ext {
+	uint32_t seen;              /* enum ext_bit of every known extension present */
+	bool unknown;               /* an extension libdtls does not know was present */
 	bool ems;
 	bool reneg;                 /* renegotiation_info present */
 	uint8_t reneg_len;

@@ -77,7 +77,8 @@ enum dtls_alert {
 	X(DTLS_ERR_KEY_MISMATCH,       -34, "private key does not match certificate", NONE) \
 	X(DTLS_ERR_MESSAGE_TOO_LARGE,  -35, "handshake message too large", HANDSHAKE_FAILURE) \
 	X(DTLS_ERR_UNSUPPORTED,        -36, "not supported", HANDSHAKE_FAILURE) \
-	X(DTLS_ERR_IN_PROGRESS,        -37, "operation in progress", NONE)
+	X(DTLS_ERR_IN_PROGRESS,        -37, "operation in progress", NONE) \
+	X(DTLS_ERR_UNSUPPORTED_EXTENSION, -38, "extension that was not offered", UNSUPPORTED_EXTENSION)
 
 enum dtls_err {
 #define DTLS_ERR_ENUM_(name, value, text, alert) name = (value),
