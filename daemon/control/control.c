@@ -34,6 +34,7 @@
 #define ACCEPT_PAUSE_MS 1000   /* after EMFILE/ENFILE */
 #define REFUSAL_LOG_MS 1000    /* at most one "too many connections" line per second */
 #define LOG_LINE_MAX 512
+#define GW_UNUSED_RESULT(expr) do { if (expr) {} } while (0)
 
 struct conn {
 	int fd;                 /* -1: free slot */
@@ -636,8 +637,10 @@ static void make_parent(const char *path)
 	if (!slash || slash == dir)
 		return;
 	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return; /* bind(2) will say why */
+	/* 0755 whatever the umask: members of the control group must reach the socket */
+	if (mkdir(dir, 0755) == 0)
+		GW_UNUSED_RESULT(chmod(dir, 0755));
+	/* otherwise bind(2) will say why */
 }
 
 static int listen_at(struct control *ctl, const char *path, mode_t mode, char *err, size_t errlen)

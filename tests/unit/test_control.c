@@ -1341,12 +1341,19 @@ static void test_socket_file(void)
 	/* the default mode; the group of the options (daemon, gid 1, if it exists) */
 	struct group *gr = getgrgid(1);
 	struct control_options opt = { .group = gr ? gr->gr_name : "" };
+	mode_t old_umask = umask(077);
 	srv_start(&s, &opt, NULL);
+	umask(old_umask);
 	CU_ASSERT_EQUAL_FATAL(stat(s.path, &st), 0);
 	CU_ASSERT(S_ISSOCK(st.st_mode));
 	CU_ASSERT_EQUAL(st.st_mode & 07777, 0660);
 	if (gr && geteuid() == 0)
 		CU_ASSERT_EQUAL(st.st_gid, 1);
+	/* the directory it made is open to the group whatever the umask */
+	char run_dir[160];
+	snprintf(run_dir, sizeof(run_dir), "%s/run", s.dir);
+	CU_ASSERT_EQUAL(stat(run_dir, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0755);
 
 	/* a running server is not displaced */
 	int rc = control_open(s.path, NULL, &fake_ops, NULL, &other, err, sizeof(err));
