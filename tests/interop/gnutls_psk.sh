@@ -63,7 +63,7 @@ case_end
 
 case_begin "gnutls_psk: negative: dtlscat client with a wrong PSK -> gnutls-serv"
 scn_reset
-EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
+EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 DC_CLI_AUTH=(--psk-identity "$PSK_ID" --psk "$WRONG_PSK")
 scn_gnutls_server PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero dc
@@ -73,7 +73,7 @@ case_end
 
 case_begin "gnutls_psk: negative: dtlscat client with an unknown identity -> gnutls-serv"
 scn_reset
-EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
+EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 DC_CLI_AUTH=(--psk-identity nobody --psk "$PSK")
 scn_gnutls_server PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero dc
@@ -83,7 +83,7 @@ case_end
 
 case_begin "gnutls_psk: negative: gnutls-cli with a wrong PSK -> dtlscat server"
 scn_reset
-EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
+EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 GNUTLS_CLI_AUTH=(--pskusername "$PSK_ID" --pskkey "$WRONG_PSK")
 scn_gnutls_client PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero cli

@@ -80,6 +80,11 @@ T0=$(date +%s)
 
 log() { printf '%s\n' "$*"; }
 
+# Deadlines for the bounded wait loops: now_us, and until_us SECS (the deadline SECS
+# from now, in microseconds; SECS may have a fraction).
+now_us() { echo "${EPOCHREALTIME/./}"; }
+until_us() { echo $(($(now_us) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000000 }'))); }
+
 need() { # need CMD...: exit 77 (ctest SKIP) when a tool is missing
 	for c in "$@"; do
 		if ! command -v "$c" >/dev/null 2>&1; then
@@ -123,8 +128,9 @@ free_port() {
 
 # wait_udp_port PORT [SECS]: until something is bound to UDP PORT.
 wait_udp_port() {
-	local port=$1 secs=${2:-5} i
-	for ((i = 0; i < secs * 20; i++)); do
+	local port=$1 end
+	end=$(until_us "${2:-5}")
+	while [ "$(now_us)" -lt "$end" ]; do
 		ss -Hunl "sport = :$port" 2>/dev/null | grep -q . && return 0
 		sleep 0.05
 	done
@@ -240,8 +246,9 @@ alive() { [ -z "${RC[$1]:-}" ] && kill -0 "${PID[$1]}" 2>/dev/null; }
 # wait_for NAME REGEX [SECS]: until REGEX is in NAME's stdout/stderr. Stops early when NAME
 # has exited without printing it.
 wait_for() {
-	local name=$1 re=$2 secs=${3:-5} i
-	for ((i = 0; i < secs * 20; i++)); do
+	local name=$1 re=$2 end
+	end=$(until_us "${3:-5}")
+	while [ "$(now_us)" -lt "$end" ]; do
 		has_log "$name" "$re" && return 0
 		if ! alive "$name"; then
 			has_log "$name" "$re"
@@ -254,8 +261,9 @@ wait_for() {
 
 # wait_count NAME REGEX N [SECS]: until REGEX matches N lines of NAME's stdout/stderr.
 wait_count() {
-	local name=$1 re=$2 want=$3 secs=${4:-5} i n
-	for ((i = 0; i < secs * 20; i++)); do
+	local name=$1 re=$2 want=$3 end n
+	end=$(until_us "${4:-5}")
+	while [ "$(now_us)" -lt "$end" ]; do
 		n=$(cat "$CD/$name.out" "$CD/$name.err" 2>/dev/null | grep -Ec -- "$re")
 		[ "${n:-0}" -ge "$want" ] && return 0
 		alive "$name" || return 1
@@ -266,9 +274,10 @@ wait_count() {
 
 # wait_exit NAME [SECS]: until NAME exits (killed after SECS); its status goes to RC[NAME].
 wait_exit() {
-	local name=$1 secs=${2:-5} i
+	local name=$1 secs=${2:-5} end
 	[ -n "${RC[$name]:-}" ] && return 0
-	for ((i = 0; i < secs * 20; i++)); do
+	end=$(until_us "$secs")
+	while [ "$(now_us)" -lt "$end" ]; do
 		alive "$name" || break
 		sleep 0.05
 	done
@@ -407,13 +416,16 @@ scn_target() {
 		TPORT=$RELAY_PORT
 	fi
 }
+# ew HS SECS: how long to wait for a process to exit: SECS, or 1 when the handshake
+# (HS=0) failed in a case expected to pass (fail fast; the checks show what went wrong).
+ew() { if [ "$1" = 1 ] || [ "$EXPECT_FAIL" = 1 ]; then echo "$2"; else echo 1; fi; }
 dc_checks() { # dc_checks SUITE
 	expect_log dc "^negotiated: DTLSv1\.2 ${IANA[$1]}\$" "dtlscat -v: negotiated: DTLSv1.2 ${IANA[$1]}"
 }
 
 # scn_ossl_server SUITE HOST: dtlscat client -> openssl s_server
 scn_ossl_server() {
-	local suite=$1 host=$2 port
+	local suite=$1 host=$2 port hs=0
 	scn_lines
 	port=$(free_port)
 	ossl_server srv 25 "$host" "$port" "${OSSL_SRV_AUTH[@]}" -cipher "${OSSL_CIPHERS:-$suite}" "${SRV_X[@]}"
@@ -424,15 +436,16 @@ scn_ossl_server() {
 	spawn dc 25 --stdin dc.in "$DTLSCAT" client "$host" "$TPORT" "${DC_CLI_AUTH[@]}" -v --timeout "$DC_TIMEOUT" \
 		"${DC_X[@]}"
 	if wait_for srv '^CIPHER is' "$WAIT_HS"; then
+		hs=1
 		feed srv.in "$S2C"
 		wait_for dc "^$S2C\$" 5
 		wait_for srv "^$C2S\$" 3
 		feed_close dc.in
 	fi
-	wait_exit dc "$((DC_TIMEOUT / 1000 + 3))"
+	wait_exit dc "$(ew $hs $((DC_TIMEOUT / 1000 + 3)))"
 	[ "$EXPECT_FAIL" = 1 ] && return 0
-	wait_for srv 'CONNECTION CLOSED' 3
-	wait_exit srv 3
+	[ $hs = 1 ] && wait_for srv 'CONNECTION CLOSED' 3
+	wait_exit srv "$(ew $hs 3)"
 	expect_log srv "^CIPHER is $suite\$" "s_server: CIPHER is $suite"
 	dc_checks "$suite"
 	expect_line dc "$S2C"
@@ -453,7 +466,7 @@ dc_server() {
 
 # scn_ossl_client SUITE HOST: openssl s_client -> dtlscat server
 scn_ossl_client() {
-	local suite=$1 host=$2 port
+	local suite=$1 host=$2 port hs=0
 	scn_lines
 	port=$(free_port)
 	dc_server "$host" "$port"
@@ -463,6 +476,7 @@ scn_ossl_client() {
 	spawn cli 25 --stdin cli.in openssl s_client -dtls1_2 -connect "$(host_port "$host" "$TPORT")" \
 		"${OSSL_CLI_AUTH[@]}" -cipher "${OSSL_CIPHERS:-$suite}" "${CLI_X[@]}"
 	if wait_for dc '^negotiated:' "$WAIT_HS"; then
+		hs=1
 		feed dc.in "$S2C"
 		if [ "$S2C_NUDGE" = 1 ]; then
 			# When the server's CCS+Finished datagram was lost, s_client buffers the
@@ -477,8 +491,8 @@ scn_ossl_client() {
 		wait_for dc "^$C2S\$" 3
 	fi
 	feed_close cli.in
-	wait_exit cli 5
-	wait_exit dc "$((DC_TIMEOUT / 1000 + 3))"
+	wait_exit cli "$(ew $hs 5)"
+	wait_exit dc "$(ew $hs $((DC_TIMEOUT / 1000 + 3)))"
 	[ "$EXPECT_FAIL" = 1 ] && return 0
 	expect_log cli '^    Protocol  : DTLSv1\.2$' "s_client: Protocol DTLSv1.2"
 	expect_log cli "Cipher is $suite\$" "s_client: Cipher is $suite"
@@ -492,7 +506,7 @@ scn_ossl_client() {
 
 # scn_gnutls_server SUITE HOST: dtlscat client -> gnutls-serv --echo
 scn_gnutls_server() {
-	local suite=$1 host=$2 port
+	local suite=$1 host=$2 port hs=0
 	scn_lines
 	port=$(free_port)
 	gnutls_server srv 30 "$port" --echo "${GNUTLS_SRV_AUTH[@]}" --priority "$(gnutls_prio "$suite")" "${SRV_X[@]}"
@@ -505,12 +519,13 @@ scn_gnutls_server() {
 	spawn dc 25 --stdin dc.in "$DTLSCAT" client "$host" "$TPORT" "${DC_CLI_AUTH[@]}" -v --timeout "$DC_TIMEOUT" \
 		--rto 300 "${DC_X[@]}"
 	if wait_for dc '^negotiated:' "$WAIT_HS"; then
+		hs=1
 		wait_for dc "^$C2S\$" 5
 		feed_close dc.in
 	fi
-	wait_exit dc "$((DC_TIMEOUT / 1000 + 3))"
+	wait_exit dc "$(ew $hs $((DC_TIMEOUT / 1000 + 3)))"
 	[ "$EXPECT_FAIL" = 1 ] && return 0
-	wait_for srv '^EOF' 2
+	[ $hs = 1 ] && wait_for srv '^EOF' 2
 	stop srv
 	dc_checks "$suite"
 	expect_log srv "^received\[[0-9a-f]+\]: $C2S\$" "gnutls-serv received '$C2S'"
@@ -521,7 +536,7 @@ scn_gnutls_server() {
 
 # scn_gnutls_client SUITE HOST: gnutls-cli -> dtlscat server
 scn_gnutls_client() {
-	local suite=$1 host=$2 port
+	local suite=$1 host=$2 port hs=0
 	scn_lines
 	port=$(free_port)
 	dc_server "$host" "$port"
@@ -531,13 +546,14 @@ scn_gnutls_client() {
 	spawn cli 25 --stdin cli.in stdbuf -oL gnutls-cli --udp -p "$TPORT" "$host" "${GNUTLS_CLI_AUTH[@]}" \
 		--priority "$(gnutls_prio "$suite")" "${CLI_X[@]}"
 	if wait_count dc '^negotiated:' "$DC_HANDSHAKES" "$WAIT_HS"; then
+		hs=1
 		feed dc.in "$S2C"
 		wait_for cli "^$S2C\$" 5
 		wait_for dc "^$C2S\$" 3
 	fi
 	feed_close cli.in
-	wait_exit dc "$((DC_TIMEOUT / 1000 + 3))"
-	wait_exit cli 5
+	wait_exit dc "$(ew $hs $((DC_TIMEOUT / 1000 + 3)))"
+	wait_exit cli "$(ew $hs 5)"
 	[ "$EXPECT_FAIL" = 1 ] && return 0
 	expect_log cli '^- Handshake was completed' "gnutls-cli: Handshake was completed"
 	dc_checks "$suite"

@@ -48,7 +48,7 @@ case_end
 # must give up after its --timeout with a one-line reason.
 case_begin "ossl_psk: negative: dtlscat client with a wrong PSK -> s_server"
 scn_reset
-EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
+EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 DC_CLI_AUTH=(--psk-identity "$PSK_ID" --psk "$WRONG_PSK")
 scn_ossl_server PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero dc
@@ -58,7 +58,7 @@ case_end
 
 case_begin "ossl_psk: negative: s_client with a wrong PSK -> dtlscat server"
 scn_reset
-EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
+EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 OSSL_CLI_AUTH=(-psk "$WRONG_PSK" -psk_identity "$PSK_ID")
 scn_ossl_client PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero cli
@@ -69,7 +69,7 @@ case_end
 
 case_begin "ossl_psk: negative: s_client with an unknown identity -> dtlscat server"
 scn_reset
-EXPECT_FAIL=1 DC_TIMEOUT=3000 WAIT_HS=4
+EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 OSSL_CLI_AUTH=(-psk "$PSK" -psk_identity nobody)
 scn_ossl_client PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero cli

@@ -30,7 +30,9 @@ reneg_from_s_client() {
 		sleep 0.5
 		wait_for cli '^RENEGOTIATING' 3
 		# the second handshake: a second ServerHello shows up in the trace
-		for ((i = 0; i < 60; i++)); do
+		local end
+		end=$(until_us 3)
+		while [ "$(now_us)" -lt "$end" ]; do
 			[ "$(grep -c 'ServerHello, Length' "$CD/cli.trace")" -ge 2 ] && break
 			sleep 0.05
 		done
