@@ -76,8 +76,6 @@ bool dtls_session_is_new_hello(const struct dtls_session *s, const uint8_t *dgra
 	return random && memcmp(random, s->hello_random, HELLO_RANDOM_LEN) != 0;
 }
 
-#define HELLO_PARAMS_MAX 2048
-
 int dtls_cookie_check(const struct dtls_cookie_jar *jar, const struct sockaddr *from, socklen_t from_len,
 		      const uint8_t *dgram, size_t len, uint8_t *hvr, size_t hvr_cap, size_t *hvr_len)
 {
@@ -98,13 +96,16 @@ int dtls_cookie_check(const struct dtls_cookie_jar *jar, const struct sockaddr *
 	const uint8_t *b = wire_bytes(&body, blen);
 	TRY(parse_client_hello(b, blen, true, &ch));
 
-	/* The cookie binds the address and every hello field but the cookie itself. */
-	uint8_t peer[20], params[HELLO_PARAMS_MAX];
-	size_t peer_len, plen = ch.cookie_off + (ch.params_end - ch.cookie_end);
+	/*
+	 * The cookie binds the address and port, the version, the client's random and its
+	 * session id: all in the first fragment even of a ClientHello fragmented to a small
+	 * MTU. The random makes it one hello's cookie; the address is what it proves.
+	 */
+	uint8_t peer[20];
+	size_t peer_len;
 	TRY(peer_bytes(from, from_len, peer, &peer_len));
-	ENSURE(plen <= sizeof(params), DTLS_ERR_DECODE);
-	memcpy(params, b, ch.cookie_off);
-	memcpy(params + ch.cookie_off, b + ch.cookie_end, ch.params_end - ch.cookie_end);
+	const uint8_t *params = b;
+	size_t plen = ch.cookie_off;
 
 	size_t clen = wire_left(&ch.cookie);
 	if (clen && cookie_verify(&jar->keys, peer, peer_len, params, plen, wire_bytes(&ch.cookie, clen), clen))

@@ -47,11 +47,7 @@ struct dtls_session *dtls_session_new_server(struct dtls_config *cfg, const stru
 		memcpy(&s->peer_addr, peer, peer_len);
 		s->peer_addr_len = peer_len;
 	}
-	if (hs_begin(s) < 0) {
-		dtls_session_free(s);
-		return NULL;
-	}
-	return s;
+	return s; /* the handshake state comes with the first ClientHello, and its clock */
 }
 
 void dtls_session_free(struct dtls_session *s)
@@ -132,7 +128,8 @@ static int handle_plaintext(struct dtls_session *s, const struct rec_header *h, 
 		 * renegotiation still running; the previous epoch during its grace period. */
 		if (h->epoch == 0 || h->epoch > s->established_epoch ||
 		    (s->state != DTLS_STATE_ESTABLISHED && s->state != DTLS_STATE_CLOSING)) {
-			s->stats.dropped_epoch++;
+			if (h->epoch == 0 || !hs_keep_early(s, h->epoch, p, n))
+				s->stats.dropped_epoch++;
 			return DTLS_OK;
 		}
 		/* Data under the new keys proves the peer has our last flight. */

@@ -13,15 +13,15 @@ int parse_client_hello(const uint8_t *body, size_t len, bool prefix_only, struct
 	ch->cookie_off = wire_offset(&r);
 	ch->cookie = wire_vec8(&r);
 	ch->cookie_end = wire_offset(&r);
+	ENSURE(wire_left(&ch->session_id) <= HELLO_MAX_SESSION_ID, DTLS_ERR_DECODE);
+	if (prefix_only)
+		return wire_check(&r);
 	ch->suites = wire_vec16(&r);
 	ch->compressions = wire_vec8(&r);
 	ch->params_end = wire_offset(&r);
 	TRY(wire_check(&r));
-	ENSURE(wire_left(&ch->session_id) <= HELLO_MAX_SESSION_ID, DTLS_ERR_DECODE);
 	ENSURE(wire_left(&ch->suites) >= 2 && wire_left(&ch->suites) % 2 == 0, DTLS_ERR_DECODE);
 	ENSURE(wire_left(&ch->compressions) >= 1, DTLS_ERR_DECODE);
-	if (prefix_only)
-		return DTLS_OK;
 	return ext_parse(&r, &ch->ext);
 }
 

@@ -79,6 +79,7 @@ struct dtls_config {
 /* ---- handshake state ---------------------------------------------------- */
 
 #define HS_WINDOW 4        /* messages buffered ahead of the next expected one */
+#define HS_EARLY_RECORDS 4 /* application records kept that came before the peer's Finished */
 #define FLIGHT_MAX_MSGS 8
 
 /* A handshake message being reassembled from fragments. */
@@ -151,6 +152,13 @@ struct hs {
 	uint8_t verify_data_client[12], verify_data_server[12];
 
 	struct flight out;
+	/* Application data under the new epoch that overtook the peer's Finished (RFC 6347
+	 * 4.1 allows buffering it): delivered once the Finished checks out, else dropped. */
+	struct {
+		uint8_t *data;
+		size_t len;
+	} early[HS_EARLY_RECORDS];
+	size_t n_early;
 	uint64_t started_ms;       /* first flight of this handshake */
 	uint64_t sent_ms;          /* last (re)transmission of `out` */
 	uint32_t rto_ms;           /* current retransmission timeout */
@@ -225,6 +233,9 @@ MUST_CHECK int hs_handle_ccs(struct dtls_session *s, uint16_t epoch, const uint8
 MUST_CHECK int hs_bad_record(struct dtls_session *s, uint16_t epoch);
 uint64_t hs_next_timeout(const struct dtls_session *s);
 MUST_CHECK int hs_timeout(struct dtls_session *s);
+/* Keeps a copy of application data that came under the handshake's new epoch before the
+ * peer's Finished. Returns false if it was not kept (no room, not that epoch). */
+bool hs_keep_early(struct dtls_session *s, uint16_t epoch, const uint8_t *p, size_t n);
 /* Client: send the first ClientHello of a handshake. */
 MUST_CHECK int hs_client_start(struct dtls_session *s);
 

@@ -61,6 +61,8 @@ void hs_free(struct dtls_session *s)
 		return;
 	for (size_t i = 0; i < HS_WINDOW; i++)
 		reasm_release(&hs->pending[i]);
+	for (size_t i = 0; i < hs->n_early; i++)
+		free(hs->early[i].data);
 	flight_clear(&hs->out);
 	free(hs->transcript);
 	kex_wipe(&hs->kex);
@@ -183,7 +185,14 @@ static int handle_fragment(struct dtls_session *s, uint16_t epoch, const struct 
 {
 	bool starts = s->client ? h->type == HS_HELLO_REQUEST : h->type == HS_CLIENT_HELLO;
 	bool idle = !s->hs || (s->hs->done && epoch == s->established_epoch);
-	if (idle && starts) {
+	if (!s->hs && !s->client && s->handshakes == 0) {
+		/* A new server session: its first message starts the handshake (and the
+		 * handshake's clock: the session may have been created before `now` was known);
+		 * the table refuses anything but a ClientHello. */
+		if (epoch != 0)
+			return DTLS_OK;
+		TRY(hs_begin(s));
+	} else if (idle && starts) {
 		int rc = renegotiation(s, epoch, h);
 		if (rc <= 0)
 			return rc;
@@ -401,10 +410,31 @@ int hs_complete(struct dtls_session *s)
 	hs->transcript_len = hs->transcript_cap = 0;
 	for (size_t i = 0; i < HS_WINDOW; i++)
 		reasm_release(&hs->pending[i]);
-	if (s->client)
-		hs_free(s); /* the server does not answer its Finished: nothing to linger for */
-
 	if (s->cb.established)
 		s->cb.established(s->arg);
+	for (size_t i = 0; i < hs->n_early; i++) {
+		if (s->cb.data && s->hs == hs)
+			s->cb.data(s->arg, hs->early[i].data, hs->early[i].len);
+		free(hs->early[i].data);
+	}
+	hs->n_early = 0;
+	if (s->client && s->hs == hs)
+		hs_free(s); /* the server does not answer its Finished: nothing to linger for */
 	return DTLS_OK;
+}
+
+bool hs_keep_early(struct dtls_session *s, uint16_t epoch, const uint8_t *p, size_t n)
+{
+	struct hs *hs = s->hs;
+	if (!hs || hs->done || epoch != hs->epoch + 1 || hs->n_early == HS_EARLY_RECORDS)
+		return false;
+	uint8_t *copy = malloc(n ? n : 1);
+	if (!copy)
+		return false;
+	if (n)
+		memcpy(copy, p, n);
+	hs->early[hs->n_early].data = copy;
+	hs->early[hs->n_early].len = n;
+	hs->n_early++;
+	return true;
 }

@@ -113,15 +113,15 @@ struct client_hello {
 	struct wire_reader suites;       /* pairs of bytes */
 	struct wire_reader compressions;
 	struct hello_ext ext;
-	/* Span of the fields a cookie is bound to: version through compression methods,
-	 * minus the cookie itself: [0, cookie_off) and [cookie_end, params_end). */
+	/* Where the cookie starts and ends, and where the compression methods end. */
 	size_t cookie_off, cookie_end, params_end;
 };
 
 /*
- * Parses a ClientHello body. With `prefix_only`, parsing stops after the compression
- * methods (the part a stateless server can check in the first fragment of a
- * fragmented ClientHello).
+ * Parses a ClientHello body. With `prefix_only`, parsing stops after the cookie: the
+ * part a stateless server can check in the first fragment of a fragmented ClientHello
+ * (version, random, session_id and cookie fit in the first 100 bytes; a long list of
+ * suites may not).
  */
 MUST_CHECK int parse_client_hello(const uint8_t *body, size_t len, bool prefix_only, struct client_hello *ch);
 bool client_hello_offers_suite(const struct client_hello *ch, uint16_t suite);
