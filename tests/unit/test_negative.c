@@ -363,6 +363,22 @@ static size_t records(const uint8_t *d, size_t n, struct span *out, size_t max)
 	return k;
 }
 
+/* Takes every datagram e queued, as one buffer of records (a flight may come in one
+ * datagram or in several), and their spans. */
+static size_t gather(struct end *e, struct dgram *all, struct span *sp, size_t max)
+{
+	all->n = 0;
+	while (e->qlen) {
+		size_t n;
+		uint8_t *d = q_take(e, 0, &n);
+		CU_ASSERT_FATAL(all->n + n <= sizeof(all->b));
+		memcpy(all->b + all->n, d, n);
+		all->n += n;
+		free(d);
+	}
+	return records(all->b, all->n, sp, max);
+}
+
 /*
  * Takes every datagram `from` queued and delivers only the records for which keep()
  * says yes; the others are dropped (and returned in `rest`, if given, as one datagram).
@@ -857,12 +873,11 @@ static void test_server_data_in_pending_epoch_during_renegotiation(void)
 	flush(&p, &p.s); /* ServerHello .. ServerHelloDone; the client answers */
 	CU_ASSERT_FATAL(p.c.s->rec.write_epoch == 2);
 	/* the client's flight: ClientKeyExchange (epoch 1), CCS (epoch 1), Finished (epoch 2) */
-	size_t n;
-	uint8_t *flight = q_take(&p.c, 0, &n);
+	static struct dgram flight;
 	struct span sp[8];
-	size_t nr = records(flight, n, sp, 8);
+	size_t nr = gather(&p.c, &flight, sp, 8);
 	CU_ASSERT_FATAL(nr == 3 && sp[2].epoch == 2);
-	IGNORE_RESULT(feed(&p, &p.s, flight + sp[0].off, sp[0].len)); /* ClientKeyExchange only */
+	IGNORE_RESULT(feed(&p, &p.s, flight.b + sp[0].off, sp[0].len)); /* ClientKeyExchange only */
 	CU_ASSERT_FATAL(p.s.s->hs && !p.s.s->hs->done);
 	struct dgram d = { .n = 0 };
 	put_sealed(&d, p.c.s, 2, CT_APPLICATION_DATA, "before Finished", 15);
@@ -870,8 +885,7 @@ static void test_server_data_in_pending_epoch_during_renegotiation(void)
 	if (p.s.data_n)
 		fprintf(stderr, "\n    renegotiation: the server delivered epoch-2 data before the client's Finished\n");
 	CU_ASSERT_EQUAL(p.s.data_n, 0);
-	IGNORE_RESULT(feed(&p, &p.s, flight + sp[1].off, n - sp[1].off));
-	free(flight);
+	IGNORE_RESULT(feed(&p, &p.s, flight.b + sp[1].off, flight.n - sp[1].off));
 	pair_run(&p);
 	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 2);
 	n_early_data_cases++;
@@ -1081,17 +1095,15 @@ static void test_junk_in_pending_epoch(void)
 	flush(&p, &p.c);
 	flush(&p, &p.s);
 	/* the client's ClientKeyExchange only: the server now awaits a Finished in epoch 2 */
-	size_t n;
-	uint8_t *flight = q_take(&p.c, 0, &n);
+	static struct dgram flight;
 	struct span sp[8];
-	CU_ASSERT_FATAL(records(flight, n, sp, 8) == 3);
-	IGNORE_RESULT(feed(&p, &p.s, flight + sp[0].off, sp[0].len));
+	CU_ASSERT_FATAL(gather(&p.c, &flight, sp, 8) == 3);
+	IGNORE_RESULT(feed(&p, &p.s, flight.b + sp[0].off, sp[0].len));
 	d.n = 0;
 	put_record(&d, CT_HANDSHAKE, 2, 9, junk, sizeof(junk));
 	IGNORE_RESULT(feed(&p, &p.s, d.b, d.n));
 	expect_alive(&p.s, DTLS_STATE_ESTABLISHED, 0, "renegotiating: junk where Finished is awaited");
-	IGNORE_RESULT(feed(&p, &p.s, flight + sp[1].off, n - sp[1].off));
-	free(flight);
+	IGNORE_RESULT(feed(&p, &p.s, flight.b + sp[1].off, flight.n - sp[1].off));
 	pair_run(&p);
 	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 2);
 	n_epoch_cases++;
