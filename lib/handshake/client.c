@@ -41,8 +41,6 @@ int hs_client_start(struct dtls_session *s)
 		pthread_mutex_unlock(&cfg->cert_lock);
 	}
 
-	if (hs->cookie_len == 0)
-		crypto_random(hs->client_random, sizeof(hs->client_random));
 	bool reneg = s->established_epoch > 0;
 	struct client_hello_params p = {
 		.random = hs->client_random,

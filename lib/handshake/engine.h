@@ -196,6 +196,10 @@ struct dtls_session {
 	struct pki_peer *peer;     /* the peer certificate of the last handshake (owned) */
 
 	uint8_t hello_random[32];  /* server: client_random of the last ClientHello answered */
+	/* Client: the cookie of the first handshake, sent again in a renegotiation's
+	 * ClientHello (OpenSSL servers do not proceed without it). Longer ones are not kept. */
+	uint8_t hello_cookie[32];
+	uint8_t hello_cookie_len;
 	struct sockaddr_storage peer_addr;
 	socklen_t peer_addr_len;
 

@@ -49,6 +49,10 @@ int hs_begin(struct dtls_session *s)
 	ENSURE(hs, DTLS_ERR_NOMEM);
 	hs->epoch = s->rec.write_epoch;
 	hs->started_ms = s->now_ms;
+	/* A client's random is fixed for the whole handshake: the ClientHello that answers a
+	 * HelloVerifyRequest repeats it (RFC 6347 4.2.1). */
+	if (s->client)
+		crypto_random(hs->client_random, sizeof(hs->client_random));
 	hs->rto_ms = s->cfg->timer_initial_ms;
 	s->hs = hs;
 	return DTLS_OK;
@@ -173,6 +177,8 @@ static int renegotiation(struct dtls_session *s, uint16_t epoch, const struct hs
 	if (s->client) {
 		/* HelloRequest is not part of the new handshake's transcript. */
 		s->hs->recv_seq = (uint16_t)(h->seq + 1);
+		memcpy(s->hs->cookie, s->hello_cookie, s->hello_cookie_len);
+		s->hs->cookie_len = s->hello_cookie_len;
 		TRY(hs_client_start(s));
 		return 0;
 	}
@@ -383,6 +389,10 @@ int hs_complete(struct dtls_session *s)
 {
 	struct hs *hs = s->hs;
 	s->suite = hs->suite;
+	if (s->client && hs->cookie_len <= sizeof(s->hello_cookie)) {
+		memcpy(s->hello_cookie, hs->cookie, hs->cookie_len);
+		s->hello_cookie_len = (uint8_t)hs->cookie_len;
+	}
 	s->established_epoch = (uint16_t)(hs->epoch + 1);
 	s->handshakes++;
 	s->secure_reneg = hs->peer_reneg_ext;
