@@ -10,7 +10,10 @@
  * ECDHE-PSK ChaCha20, PSK CCM_8), bit 2 the target is the server (else the client),
  * bit 3 a small MTU. A chunk's meta:
  *   bits 0-1  0: seal the bytes as one record under the peer's current write epoch;
- *             1: hand the bytes to the target as a raw datagram;
+ *             1: hand the bytes to the target as a raw datagram; no bytes: a step
+ *                of the real exchange instead: with bit 2 set, the target's first
+ *                queued datagram goes to the peer; else the first record of the
+ *                peer's first queued datagram goes to the target (the rest waits)
  *             2: seal them under epoch 0 (plaintext);
  *             3: hand the target the last sealed datagram again (a replay)
  *   bits 2-3  content type of a sealed record: handshake, alert, ChangeCipherSpec, data
@@ -19,8 +22,11 @@
  *   bit 6     first the client side starts a renegotiation (its ClientHello is queued)
  *   bit 7     first drop what both sides have queued (loss)
  *
- * Oracles: the target delivers application data only while it is handed a record the
- * peer's keys sealed as application data: never for a raw datagram or a replay.
+ * Oracles: the target delivers no more application records than the peer sealed
+ * (never one from a raw datagram or a replay), never a record under an epoch whose
+ * handshake it has not completed (data may be held until that Finished, not delivered
+ * ahead of it); and nothing but what the peer sealed (mode 0) may end the target's
+ * established session.
  */
 #include <netinet/in.h>
 
@@ -62,7 +68,8 @@ struct side {
 
 static struct queue to_client, to_server;
 static struct side client_side, server_side;
-static bool allow_data;
+static unsigned budget;        /* application records the peer sealed for the target */
+static int feeding_epoch = -1; /* epoch of the sealed application record being fed */
 
 static void q_push(struct queue *q, const uint8_t *d, size_t n)
 {
@@ -90,8 +97,16 @@ static void on_data(void *arg, const uint8_t *d, size_t n)
 {
 	struct side *sd = arg;
 	fuzz_touch(d, n);
-	if (sd->target && !allow_data) {
-		fprintf(stderr, "fuzz_established: data delivered that the peer did not seal\n");
+	if (!sd->target)
+		return;
+	if (budget == 0) {
+		fprintf(stderr, "fuzz_established: more application data delivered than the peer sealed\n");
+		abort();
+	}
+	budget--;
+	if (feeding_epoch > (int)sd->s->established_epoch) {
+		fprintf(stderr, "fuzz_established: data of epoch %d delivered before that handshake's Finished\n",
+			feeding_epoch);
 		abort();
 	}
 }
@@ -119,6 +134,43 @@ static void pump(void)
 	}
 }
 
+/* One step of the real exchange (see the header). */
+static void step(struct side *target, struct side *peer, bool to_peer)
+{
+	struct queue *q = to_peer ? target->out : peer->out;
+	if (!q->len)
+		return;
+	uint8_t *d = q->p[0];
+	size_t n = q->n[0];
+	memmove(&q->p[0], &q->p[1], (q->len - 1) * sizeof(q->p[0]));
+	memmove(&q->n[0], &q->n[1], (q->len - 1) * sizeof(q->n[0]));
+	q->len--;
+	if (to_peer) {
+		int rc = dtls_session_handle(peer->s, d, n, ++now);
+		(void)rc;
+		free(d);
+		return;
+	}
+	/* the first record to the target, the rest back to the head of the queue */
+	size_t first = n;
+	if (n >= REC_HEADER_LEN) {
+		size_t len = (size_t)d[11] << 8 | d[12];
+		if (REC_HEADER_LEN + len < n)
+			first = REC_HEADER_LEN + len;
+	}
+	if (first < n && q->len < QMAX) {
+		memmove(&q->p[1], &q->p[0], q->len * sizeof(q->p[0]));
+		memmove(&q->n[1], &q->n[0], q->len * sizeof(q->n[0]));
+		q->p[0] = malloc(n - first);
+		memcpy(q->p[0], d + first, n - first);
+		q->n[0] = n - first;
+		q->len++;
+	}
+	int rc = dtls_session_handle(target->s, d, first, ++now);
+	(void)rc;
+	free(d);
+}
+
 static uint8_t buf[REC_HEADROOM + DTLS_MAX_DATAGRAM + REC_TAILROOM];
 static uint8_t last[DTLS_MAX_DATAGRAM];
 static size_t last_len;
@@ -135,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5000), .sin_addr = { htonl(0x7f000001) } };
 	now = 1000;
 	last_len = 0;
-	allow_data = false;
+	budget = 0;
+	feeding_epoch = -1;
 	client_side = (struct side){ .out = &to_server, .target = !target_server };
 	server_side = (struct side){ .out = &to_client, .target = target_server };
 	client_side.s = dtls_session_new_client(cfg, &cb, &client_side);
@@ -183,9 +236,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			memcpy(last, rec, rec_len);
 			last_len = rec_len;
-			allow_data = (meta & 3) == 0 && type == 23;
+			if ((meta & 3) == 0 && type == 23) {
+				budget++;
+				feeding_epoch = peer->s->rec.write_epoch;
+			}
 			break;
 		case 1:
+			if (len == 0) {
+				step(target, peer, (meta >> 2) & 1);
+				if (meta & 16)
+					pump();
+				continue;
+			}
 			memcpy(buf, chunk, len);
 			rec = buf, rec_len = len;
 			break;
@@ -196,9 +258,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rec = buf, rec_len = last_len;
 			break;
 		}
+		bool was_up = dtls_session_state(target->s) == DTLS_STATE_ESTABLISHED;
 		int rc = dtls_session_handle(target->s, rec, rec_len, ++now);
 		(void)rc;
-		allow_data = false;
+		feeding_epoch = -1;
+		if (was_up && (meta & 3) != 0 && dtls_session_state(target->s) == DTLS_STATE_FAILED) {
+			fprintf(stderr, "fuzz_established: an unauthenticated record ended the session: %s\n",
+				dtls_strerror(dtls_session_error(target->s)));
+			abort();
+		}
 		if (meta & 16)
 			pump();
 	}

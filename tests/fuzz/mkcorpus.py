@@ -206,6 +206,13 @@ def main():
         else:
             chunks = [(0 | 16, hello_request), (3 << 2, b"after"), (1, hello_request)] + chunks
         out.put("established", bytes([cfg]) + frame(chunks))
+    # established: a renegotiation walked step by step (empty raw chunks), stopping where
+    # the new epoch's keys exist but its Finished has not come (see fuzz_established.c).
+    for cfg in range(4):
+        server_walk = [(64 | 1, b""), (5, b""), (5, b""), (1, b"")]
+        client_walk = [(64 | 5, b""), (1, b""), (1, b""), (5, b""), (5, b""), (5, b"")]
+        out.put("established", bytes([cfg | 4]) + frame(server_walk))
+        out.put("established", bytes([cfg]) + frame(client_walk))
 
     for f in ("server-ec.der", "client.der", "ca.der", "int.der", "other-ca.der", "server-rsa.der"):
         der = open(os.path.join(PKI, f), "rb").read()
