@@ -142,15 +142,16 @@ static void rx_one(struct worker *w, const struct sockaddr *from, socklen_t flen
 	gs = gw_session_of(node);
 	/*
 	 * A ClientHello at an address that has a session is the peer starting over (it
-	 * restarted, or declared us dead), unless it is a retransmission of the hello that
-	 * started a server session still in its handshake. RFC 6347 4.2.8: a new handshake
-	 * after a cookie exchange; the old session stays the peer's until the new one is
-	 * up. Our own client session in its handshake ignores it (both sides dialling each
-	 * other at once: the backoff jitter separates them).
+	 * restarted, or declared us dead) unless it is a copy of the hello that started
+	 * this server session (a retransmission, or a duplicate that arrives late: the
+	 * session answers or ignores it). RFC 6347 4.2.8: a new handshake after a cookie
+	 * exchange; the old session stays the peer's until the new one is up. Our own
+	 * client session in its handshake ignores it (both sides dialling each other at
+	 * once: the backoff jitter separates them).
 	 */
 	if (is_client_hello(d, n) && !atomic_load(&gw->stopping) &&
-	    (atomic_load(&gs->state) != DTLS_STATE_HANDSHAKING ||
-	     (!gs->client && !gw_session_same_hello(gs, d, n)))) {
+	    (gs->client ? atomic_load(&gs->state) != DTLS_STATE_HANDSHAKING
+			: !gw_session_same_hello(gs, d, n))) {
 		if (cookie_ok(w, from, flen, d, n) &&
 		    (fresh = gw_session_accept(gw, atomic_load(&gw->gen), from, flen, d, n, true))) {
 			feed(w, fresh, d, n);

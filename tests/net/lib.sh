@@ -84,6 +84,15 @@ nsx() {
 	ip netns exec "$(ns "$n")" "$@"
 }
 nodad() { case $1 in *:*) echo nodad ;; esac; }
+# nsx_bg NAME CMD...: run CMD inside namespace NAME in the background; BG_PID is its
+# PID (the command's own: ip netns exec execs it), remembered for the cleanup.
+nsx_bg() {
+	local n=$1
+	shift
+	ip netns exec "$(ns "$n")" "$@" &
+	BG_PID=$!
+	NET_PIDS+=("$BG_PID")
+}
 # link A IFA ADDRS_A B IFB ADDRS_B: a veth pair between namespaces A and B, each side
 # with its comma-separated addresses (v6 without duplicate address detection).
 link() {
@@ -160,6 +169,11 @@ wait_for() {
 	done
 	return 1
 }
+# log_count NAME REGEX: how many lines of gateway NAME's log match.
+log_count() { grep -cE -- "$2" "${GW_LOG[$1]}"; }
+# log_more NAME REGEX N: whether more than N lines match (for wait_for, which must
+# get a command to run again, not a count taken once).
+log_more() { test "$(log_count "$1" "$2")" -gt "$3"; }
 # log_has NAME REGEX: whether gateway NAME's log matches.
 log_has() { grep -Eq -- "$2" "${GW_LOG[$1]}"; }
 # wait_log NAME REGEX SECONDS
@@ -202,9 +216,9 @@ pair_setup() {
 # stats NAME: ask gateway NAME for its counters (SIGUSR1) and wait for the lines.
 stats() {
 	local before
-	before=$(grep -c 'notice: stats:' "${GW_LOG[$1]}")
+	before=$(log_count "$1" 'notice: stats:')
 	kill -USR1 "${GW_PID[$1]}"
-	wait_for 3 test "$(grep -c 'notice: stats:' "${GW_LOG[$1]}")" -gt "$before"
+	wait_for 3 log_more "$1" 'notice: stats:' "$before"
 	sleep 0.1
 }
 # counter NAME PEER FIELD: the last value of a counter in gateway NAME's stats lines,

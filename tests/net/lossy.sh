@@ -2,6 +2,11 @@
 # Through a UDP relay (tests/interop/relay.py) that drops 5% of the datagrams each way
 # and duplicates and reorders some: the handshake completes, and a 20 MB TCP transfer
 # through the tunnel arrives intact (SHA-256 compared). The time is printed.
+# Then handshakes through a relay that loses, duplicates and delays handshake
+# datagrams heavily (copies of a ClientHello arriving after the session is up must
+# not replace it): each of five handshakes leaves a working tunnel. Last, through a
+# relay that sends a copy of every ClientHello 500 ms later, after the handshake is
+# done: the session stays.
 . "$(dirname "$0")/lib.sh" "$@"
 
 MB=20
@@ -12,11 +17,10 @@ fi
 
 # a dials the relay in b's namespace, which forwards to b's gateway.
 PAIR_ENDPOINT=192.0.2.2:5000 pair_setup || { fail setup; finish; }
-nsx b python3 "$RELAY" --listen 192.0.2.2:5000 --target 127.0.0.1:4433 \
+nsx_bg b python3 "$RELAY" --listen 192.0.2.2:5000 --target 127.0.0.1:4433 \
 	--loss 5 --dup 2 --reorder 3 --lifetime 280 --idle 0 --seed "$RANDOM" \
-	>"$NET_WORK/relay.out" 2>&1 &
-NET_PIDS+=("$!")
-RELAY_PID=$!
+	>"$NET_WORK/relay.out" 2>&1
+RELAY_PID=$BG_PID
 check "relay ready" wait_for 10 grep -q READY "$NET_WORK/relay.out"
 head -1 "$NET_WORK/relay.out" | sed 's/^/  relay: /'
 
@@ -28,7 +32,7 @@ check "ping a -> b" wait_for 10 ping_ok a 10.10.2.1 1
 
 head -c $((MB * 1024 * 1024)) /dev/urandom >"$NET_WORK/blob"
 want=$(sha256sum "$NET_WORK/blob" | cut -d' ' -f1)
-nsx b python3 -c '
+nsx_bg b python3 -c '
 import hashlib, socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -46,9 +50,8 @@ while True:
     n += len(d)
 c.sendall(b"k")
 print(h.hexdigest(), n)
-' >"$NET_WORK/recv.out" 2>&1 &
-NET_PIDS+=("$!")
-RECV_PID=$!
+' >"$NET_WORK/recv.out" 2>&1
+RECV_PID=$BG_PID
 wait_for 5 listening b 6000
 t0=$(date +%s%3N)
 nsx a timeout 240 python3 -c '
@@ -77,6 +80,54 @@ done
 check "the relay did drop datagrams" test "$(grep -c '^DROPPED' "$NET_WORK/relay.out")" -gt 100
 stats b
 echo "  b: $(grep 'notice: peer a:' "${GW_LOG[b]}" | tail -1 | cut -d' ' -f3-)"
+gw_stop a
+
+echo "== handshakes through heavy duplication and late copies"
+nsx_bg b python3 "$RELAY" --listen 192.0.2.2:5000 --target 127.0.0.1:4433 --only hs,ccs \
+	--loss 10 --dup 50 --reorder 50 --reorder-wait 300 --lifetime 200 --idle 0 \
+	--seed "$RANDOM" >"$NET_WORK/relay2.out" 2>&1
+RELAY_PID=$BG_PID
+wait_for 10 grep -q READY "$NET_WORK/relay2.out"
+head -1 "$NET_WORK/relay2.out" | sed "s/^/  relay: /"
+good=0
+for i in 1 2 3 4 5; do
+	n=$(log_count b "peer a: handshake done")
+	gw_start a "$NET_WORK/a.conf"
+	if wait_for 30 log_more b "peer a: handshake done" "$n" &&
+		wait_log a "peer b: handshake done" 10; then
+		sleep 1 # the late copies arrive (300 ms hold)
+		if ping_ok a 10.10.2.1 5; then
+			good=$((good + 1))
+		else
+			echo "  handshake $i: up, but the tunnel does not carry pings afterwards"
+		fi
+	else
+		echo "  handshake $i: did not complete"
+	fi
+	gw_stop a
+	rm -f "$NET_WORK/a.log"
+done
+check "5 of 5 handshakes left a working tunnel ($good)" test "$good" -eq 5
+kill -TERM "$RELAY_PID"
+wait "$RELAY_PID" 2>/dev/null
+for what in DROPPED DUPLICATED REORDERED; do
+	echo "  relay $what: $(grep -c "^$what" "$NET_WORK/relay2.out")"
+done
+check "b never replaced a working session" bash -c "! grep -q 'superseded\|replaced' ${GW_LOG[b]}"
+
+echo "== late copies of the ClientHello"
+nsx_bg b python3 "$(dirname "$0")/late_hello.py" 5001 4433 500 >"$NET_WORK/late.out" 2>&1
+LATE_PID=$BG_PID
+wait_for 5 grep -q READY "$NET_WORK/late.out"
+sed -i 's/^endpoint = .*/endpoint = 192.0.2.2:5001/' "$NET_WORK/a.conf"
+n=$(log_count b "peer a: handshake done")
+gw_start a "$NET_WORK/a.conf"
+check "handshake done" wait_for 10 log_more b "peer a: handshake done" "$n"
+check "the late copies arrived after it" wait_for 5 grep -q "LATE 2" "$NET_WORK/late.out"
+sleep 0.3
+check "the session stays: pings go through" ping_ok a 10.10.2.1 3
+check "no second handshake" test "$(log_count b "peer a: handshake done")" -eq $((n + 1))
+kill -TERM "$LATE_PID"
 gw_stop a
 gw_stop b
 finish

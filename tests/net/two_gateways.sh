@@ -43,8 +43,7 @@ check "ping above the tunnel MTU is refused locally" \
 	bash -c "! ip netns exec $(ns a) ping -c 1 -W 1 -s 1296 -M do 10.10.2.1 >/dev/null 2>&1"
 
 # iperf3, a few seconds each way.
-nsx b iperf3 -s -B 10.10.2.1 -p 5201 >/dev/null 2>&1 &
-NET_PIDS+=("$!")
+nsx_bg b iperf3 -s -B 10.10.2.1 -p 5201 >/dev/null 2>&1
 wait_for 5 listening b 5201
 for dir in "" "-R"; do
 	if out=$(timeout 30 ip netns exec "$(ns a)" iperf3 -c 10.10.2.1 -p 5201 -t 3 $dir -f m 2>&1); then
