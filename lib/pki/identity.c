@@ -135,6 +135,19 @@ static int check_pair(struct pki_identity *id, const char *cert_what, const char
 		pki_seterr(err, err_len, "%s: the private key is corrupt (inconsistent parameters)", key_what);
 		goto out;
 	}
+	/* And a pairwise test: a signature by the private key must verify with the
+	 * certificate's public key (catches a corrupt exponent the parameter check misses). */
+	static const uint8_t probe[] = "dtlsgw pairwise consistency check";
+	gnutls_datum_t msg = { (unsigned char *)probe, sizeof(probe) - 1 }, sig = { NULL, 0 };
+	gnutls_sign_algorithm_t alg = id->type == PKI_KEY_RSA ? GNUTLS_SIGN_RSA_SHA256 : GNUTLS_SIGN_ECDSA_SHA256;
+	bool ok = gnutls_privkey_sign_data2(id->key, alg, 0, &msg, &sig) >= 0 &&
+		  gnutls_pubkey_verify_data2(cpub, alg, 0, &msg, &sig) >= 0;
+	gnutls_free(sig.data);
+	if (!ok) {
+		pki_seterr(err, err_len, "%s: the private key is corrupt (a test signature does not verify)",
+			   key_what);
+		goto out;
+	}
 	rc = 0;
 out:
 	gnutls_free(a.data);
