@@ -214,11 +214,12 @@ int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg)
 	char who[64];
 	int rc = 0;
 
+	/* dead_after is the gateway's (default 3 x keepalive; 0: never). A peer whose own
+	 * keepalive is as long or longer gets 3 of its intervals instead. */
 	p->keepalive_ms = (uint64_t)pol->keepalive * 1000;
-	p->dead_after_ms = 0;
-	if (cfg->dead_after && pol->keepalive)
-		p->dead_after_ms = (uint64_t)(cfg->dead_after > pol->keepalive ? cfg->dead_after
-										: 3 * pol->keepalive) * 1000;
+	p->dead_after_ms = (uint64_t)cfg->dead_after * 1000;
+	if (cfg->dead_after && pol->keepalive && cfg->dead_after <= pol->keepalive)
+		p->dead_after_ms = 3 * (uint64_t)pol->keepalive * 1000;
 	if (!pol->has_endpoint)
 		goto done; /* a responder: sessions come from the shared server config */
 	if (!(d = dtls_config_new()))
@@ -264,10 +265,13 @@ fail:
 static struct gw_peer *peer_new(struct gateway *gw, const struct peer_policy *pol,
 				const struct gw_config *cfg)
 {
-	struct gw_peer *p = calloc(1, sizeof(*p));
+	/* Its counters are cache-line aligned: so is the peer. */
+	size_t size = (sizeof(struct gw_peer) + 63) & ~(size_t)63;
+	struct gw_peer *p = aligned_alloc(64, size);
 
 	if (!p)
 		return NULL;
+	memset(p, 0, size);
 	atomic_init(&p->refs, 1);
 	p->gw = gw;
 	pthread_mutex_init(&p->lock, NULL);

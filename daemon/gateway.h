@@ -59,11 +59,13 @@ enum peer_state {
 
 const char *peer_state_name(enum peer_state st);
 
-/* Counters a worker may bump at any time (relaxed atomics). */
+/* Counters a worker may bump at any time (relaxed atomics). The receiving and the
+ * sending side of a peer usually run on different workers: their counters sit on
+ * cache lines of their own. */
 struct peer_counters {
-	atomic_uint_fast64_t rx_packets, rx_bytes, tx_packets, tx_bytes, keepalives_rx;
-	atomic_uint_fast64_t drop_policy, drop_oversize, drop_no_session, drop_tun;
-	atomic_uint_fast64_t drop_mac, drop_replay; /* of sessions that have ended */
+	_Alignas(64) atomic_uint_fast64_t rx_packets, rx_bytes, keepalives_rx, drop_policy, drop_tun;
+	_Alignas(64) atomic_uint_fast64_t tx_packets, tx_bytes, drop_oversize, drop_no_session;
+	_Alignas(64) atomic_uint_fast64_t drop_mac, drop_replay; /* of sessions that have ended */
 	atomic_uint_fast64_t handshakes, handshake_failures;
 };
 
