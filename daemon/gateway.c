@@ -398,6 +398,10 @@ static void cb_established(void *arg)
 	else
 		log_info("peer %s: handshake done (%s) %s %s", p ? p->pol.name : "?",
 			 suite ? suite : "?", gs->client ? "with" : "from", a);
+	if (dtls_session_max_payload(gs->s) < gs->gw->tun_mtu)
+		log_warnx("peer %s: %s carries at most %zu bytes per record, less than the "
+			  "tunnel MTU %u: larger packets will be dropped", p ? p->pol.name : "?",
+			  suite ? suite : "?", dtls_session_max_payload(gs->s), gs->gw->tun_mtu);
 	atomic_store(&gs->last_rx_ms, tl_now());
 	atomic_fetch_or(&gs->events, GW_EV_ESTABLISHED);
 }
