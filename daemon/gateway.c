@@ -1216,17 +1216,22 @@ void gateway_dump_stats(struct gateway *gw)
 		if (cur)
 			gw_session_ref(cur);
 		pthread_mutex_unlock(&p->lock);
+		char rx[32] = "-";
 		if (cur) {
+			uint64_t last = atomic_load(&cur->last_rx_ms);
 			gw_session_lock(cur);
 			dtls_session_stats(cur->s, &st);
 			gw_session_unlock(cur);
 			gw_session_put(cur);
+			if (last && last <= now)
+				snprintf(rx, sizeof(rx), "%.1f s ago", (double)(now - last) / 1000);
 		}
-		log_notice("peer %s: %s, endpoint %s, last handshake %s, rx %llu packets %llu bytes, "
+		log_notice("peer %s: %s, endpoint %s, last handshake %s, last received %s, "
+			   "rx %llu packets %llu bytes, "
 			   "tx %llu packets %llu bytes, keepalives in %llu, drops: policy %llu "
 			   "oversize %llu no-session %llu tun %llu mac %llu replay %llu, "
 			   "handshakes %llu failed %llu",
-			   p->pol.name, peer_state_name(state), a, hs, LOAD(p->c.rx_packets),
+			   p->pol.name, peer_state_name(state), a, hs, rx, LOAD(p->c.rx_packets),
 			   LOAD(p->c.rx_bytes), LOAD(p->c.tx_packets), LOAD(p->c.tx_bytes),
 			   LOAD(p->c.keepalives_rx), LOAD(p->c.drop_policy), LOAD(p->c.drop_oversize),
 			   LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun),
