@@ -10,6 +10,13 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = DTLS_ERR_CRYPTO;
 
+/* libsodium's userspace generator refuses to run in a forked child until it is stirred:
+ * stir it in every child so that a caller may fork after dtls_init(). */
+static void stir_in_child(void)
+{
+	randombytes_stir();
+}
+
 static void init_libraries(void)
 {
 	/* libsodium's userspace ChaCha20 generator, seeded from the kernel per thread (and
@@ -18,6 +25,8 @@ static void init_libraries(void)
 	if (randombytes_set_implementation(&randombytes_internal_implementation) != 0)
 		return;
 	if (sodium_init() < 0)
+		return;
+	if (pthread_atfork(NULL, NULL, stir_in_child) != 0)
 		return;
 	if (gnutls_global_init() < 0)
 		return;
