@@ -273,6 +273,8 @@ void gw_timers_tick(struct gateway *gw, uint64_t now);
  * are disconnected, new ones dialled/awaited, changed ones reconnected, routes
  * updated. On an invalid file nothing changes. Returns 0 or negative (logged). */
 int gw_reload(struct gateway *gw, const char *path) GW_MUST_CHECK;
+/* Applies a validated configuration (consumed) as a reload does. */
+int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what) GW_MUST_CHECK;
 
 /* ---- helpers ---- */
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/gateway.h"
+#include "daemon/control_ops.h"
 
 #define STOP_WAIT_MS 1000
 
@@ -92,10 +93,19 @@ static int run(struct gateway *gw, const char *path)
 		log_warn("control loop");
 		return 1;
 	}
+	struct control *ctl = NULL;
+	char cerr[256];
+	gw_control_started();
+	if (control_open(gw->cfg->control_socket, NULL, &gw_control_ops, gw, &ctl, cerr,
+			 sizeof(cerr)) < 0) {
+		log_warnx("control socket: %s", cerr);
+		return 1;
+	}
+	watch(epfd, control_fd(ctl));
 	gw_timers_tick(gw, now_ms()); /* dial at once */
 	for (;;) {
-		struct epoll_event ev[2];
-		int n = epoll_wait(epfd, ev, 2, -1);
+		struct epoll_event ev[3];
+		int n = epoll_wait(epfd, ev, 3, -1);
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR) {
@@ -103,6 +113,10 @@ static int run(struct gateway *gw, const char *path)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == control_fd(ctl)) {
+				control_handle(ctl, now_ms());
+				continue;
+			}
 			if (ev[i].data.fd == tfd) {
 				uint64_t ticks;
 				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -114,7 +128,7 @@ static int run(struct gateway *gw, const char *path)
 				switch (si.ssi_signo) {
 				case SIGHUP:
 					log_info("SIGHUP: reloading %s", path);
-					GW_IGNORE(gw_reload(gw, path)); /* logged; the old one stays */
+					{ char e[256]; GW_IGNORE(gw_control_ops.reload(gw, NULL, e, sizeof(e))); }
 					break;
 				case SIGUSR1:
 					gateway_dump_stats(gw);
@@ -137,6 +151,7 @@ static int run(struct gateway *gw, const char *path)
 		if (stop_at && (now >= stop_at || smap_count(gw->map) == 0))
 			break;
 	}
+	control_close(ctl);
 	close(epfd);
 	close(tfd);
 	close(sfd);

@@ -130,26 +130,15 @@ static void keep_restart_settings(const struct gw_config *run, struct gw_config 
 	}
 }
 
-int gw_reload(struct gateway *gw, const char *path)
+int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 {
-	struct config_diags diags;
-	struct gw_config *cfg = NULL;
 	struct gw_gen *old = atomic_load(&gw->gen), *gen = NULL;
 	unsigned added = 0, changed = 0, removed = 0, kept = 0;
 	int rc;
 
-	config_diags_init(&diags);
-	rc = config_load(path, &cfg, &diags);
-	for (size_t i = 0; i < diags.n; i++)
-		log_warnx("%s", diags.v[i].text);
-	config_diags_free(&diags);
-	if (rc < 0) {
-		log_warnx("reload: %s is not valid; the running configuration stays", path);
-		return rc;
-	}
 	keep_restart_settings(gw->cfg, cfg);
 	if ((rc = gw_gen_new(gw, cfg, old, &gen)) < 0) {
-		log_warnx("reload: cannot apply %s; the running configuration stays", path);
+		log_warnx("%s: cannot apply; the running configuration stays", what);
 		config_free(cfg);
 		return rc;
 	}
@@ -183,7 +172,25 @@ int gw_reload(struct gateway *gw, const char *path)
 	}
 	config_free(gw->cfg);
 	gw->cfg = cfg;
-	log_info("reloaded %s: %zu peer%s (%u added, %u changed, %u removed, %u unchanged)", path,
+	log_info("reloaded %s: %zu peer%s (%u added, %u changed, %u removed, %u unchanged)", what,
 		 gen->n_peers, gen->n_peers == 1 ? "" : "s", added, changed, removed, kept);
 	return 0;
+}
+
+int gw_reload(struct gateway *gw, const char *path)
+{
+	struct config_diags diags;
+	struct gw_config *cfg = NULL;
+	int rc;
+
+	config_diags_init(&diags);
+	rc = config_load(path, &cfg, &diags);
+	for (size_t i = 0; i < diags.n; i++)
+		log_warnx("%s", diags.v[i].text);
+	config_diags_free(&diags);
+	if (rc < 0) {
+		log_warnx("reload: %s is not valid; the running configuration stays", path);
+		return rc;
+	}
+	return gw_apply(gw, cfg, path);
 }

@@ -130,8 +130,9 @@ gw_stop() {
 }
 gw_log() { cat "${GW_LOG[$1]}"; }
 
-# gw_conf FILE LISTEN TUN_ADDRS [gateway lines...]: writes the [gateway] section (mode 600);
-# add peers with peer_conf.
+# gw_conf FILE LISTEN TUN_ADDRS [gateway lines...]: writes the [gateway] section (mode 600),
+# with the control socket beside the file (FILE without .conf, plus .sock); add peers with
+# peer_conf.
 gw_conf() {
 	local f=$1 listen=$2 addrs=$3
 	shift 3
@@ -141,6 +142,7 @@ gw_conf() {
 		echo "listen = $listen"
 		echo "tun_address = $addrs"
 		echo "log_level = info"
+		echo "control_socket = ${f%.conf}.sock"
 		local l
 		for l in "$@"; do echo "$l"; done
 		echo

@@ -1,0 +1,330 @@
+/* PROTOTYPE (not committed): the control ops of dtlsgwd over the gateway. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "daemon/control/control.h"
+#include "daemon/control_ops.h"
+#include "daemon/gateway.h"
+#include "tun/tun.h"
+
+#define LOAD(x) ((uint64_t)atomic_load_explicit(&(x), memory_order_relaxed))
+
+static uint64_t start_ms;
+static char **extra;      /* runtime-added [peer] sections */
+static size_t n_extra;
+static char **extra_names;
+
+static const char *state_of(enum peer_state st)
+{
+	switch (st) {
+	case PEER_WAITING:
+	case PEER_CONNECTING:
+		return "connecting";
+	case PEER_HANDSHAKING:
+		return "handshaking";
+	case PEER_UP:
+		return "up";
+	case PEER_DEAD:
+		return "dead";
+	}
+	return "connecting";
+}
+
+static struct json_object *unix_time(uint64_t mono_ms, uint64_t now)
+{
+	if (!mono_ms)
+		return NULL;
+	return json_object_new_int64((int64_t)time(NULL) - (int64_t)((now - mono_ms) / 1000));
+}
+
+static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t totals[8])
+{
+	struct json_object *o = json_object_new_object();
+	struct dtls_session_stats st = { 0 };
+	char a[GW_ADDRSTRLEN];
+	struct gw_session *cur;
+	enum peer_state state;
+	uint64_t last_hs, last_rx = 0;
+	const char *suite = NULL;
+	char ident[PEER_PSK_IDENTITY_MAX + 1] = "";
+
+	pthread_mutex_lock(&p->lock);
+	state = p->state;
+	last_hs = p->last_handshake_ms;
+	struct json_object *ep = NULL;
+	if (p->endpoint_len && p->cur)
+		ep = json_object_new_string(
+			gw_addr_str((const struct sockaddr *)&p->endpoint, p->endpoint_len, a));
+	else if (p->pol.has_endpoint)
+		ep = json_object_new_string(gw_addr_str(
+			(const struct sockaddr *)&p->pol.endpoint, p->pol.endpoint_len, a));
+	cur = p->cur;
+	if (cur)
+		gw_session_ref(cur);
+	pthread_mutex_unlock(&p->lock);
+	if (cur) {
+		gw_session_lock(cur);
+		dtls_session_stats(cur->s, &st);
+		suite = dtls_suite_name(dtls_session_suite(cur->s));
+		gw_session_unlock(cur);
+		last_rx = atomic_load(&cur->last_rx_ms);
+		gw_session_put(cur);
+	}
+	if (p->pol.auth == PEER_AUTH_PSK) {
+		memcpy(ident, p->pol.psk.identity, p->pol.psk.identity_len);
+		ident[p->pol.psk.identity_len] = '\0';
+	} else if (p->pol.cert.cn) {
+		snprintf(ident, sizeof(ident), "%s", p->pol.cert.cn);
+	}
+	json_object_object_add(o, "name", json_object_new_string(p->pol.name));
+	json_object_object_add(o, "state", json_object_new_string(state_of(state)));
+	json_object_object_add(o, "endpoint", ep);
+	json_object_object_add(o, "suite", suite ? json_object_new_string(suite) : NULL);
+	json_object_object_add(o, "identity", ident[0] ? json_object_new_string(ident) : NULL);
+	struct json_object *ips = json_object_new_array();
+	for (size_t i = 0; i < p->pol.n_allowed; i++) {
+		char b[PREFIX_STRLEN];
+		json_object_array_add(ips, json_object_new_string(prefix_format(&p->pol.allowed[i], b)));
+	}
+	json_object_object_add(o, "allowed_ips", ips);
+	json_object_object_add(o, "last_handshake", unix_time(last_hs, now));
+	json_object_object_add(o, "last_rx", unix_time(last_rx, now));
+	uint64_t v[8] = { LOAD(p->c.rx_bytes), LOAD(p->c.tx_bytes), LOAD(p->c.rx_packets),
+			  LOAD(p->c.tx_packets), LOAD(p->c.drop_policy),
+			  LOAD(p->c.drop_replay) + st.dropped_replay,
+			  LOAD(p->c.drop_mac) + st.dropped_mac, LOAD(p->c.drop_oversize) };
+	json_object_object_add(o, "rx_bytes", json_object_new_uint64(v[0]));
+	json_object_object_add(o, "tx_bytes", json_object_new_uint64(v[1]));
+	json_object_object_add(o, "rx_packets", json_object_new_uint64(v[2]));
+	json_object_object_add(o, "tx_packets", json_object_new_uint64(v[3]));
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "policy", json_object_new_uint64(v[4]));
+	json_object_object_add(d, "replay", json_object_new_uint64(v[5]));
+	json_object_object_add(d, "mac", json_object_new_uint64(v[6]));
+	json_object_object_add(d, "oversize", json_object_new_uint64(v[7]));
+	json_object_object_add(o, "drops", d);
+	if (totals)
+		for (int i = 0; i < 8; i++)
+			totals[i] += v[i];
+	return o;
+}
+
+static int op_status(void *arg, struct json_object **result, char *err, size_t errlen)
+{
+	struct gateway *gw = arg;
+	const struct gw_gen *gen = atomic_load(&gw->gen);
+	uint64_t now = now_ms(), t[8] = { 0 };
+	char a[GW_ADDRSTRLEN];
+	(void)err, (void)errlen;
+
+	for (size_t i = 0; i < gen->n_peers; i++)
+		json_object_put(peer_json(gen->peers[i], now, t));
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_string(DTLSGW_VERSION));
+	json_object_object_add(o, "uptime_s", json_object_new_uint64((now - start_ms) / 1000));
+	json_object_object_add(o, "listen", json_object_new_string(gw_addr_str(
+		(const struct sockaddr *)&gw->cfg->listen, gw->cfg->listen_len, a)));
+	json_object_object_add(o, "tun", json_object_new_string(tun_name(gw->tun)));
+	json_object_object_add(o, "workers", json_object_new_int((int)gw->n_workers));
+	json_object_object_add(o, "peers", json_object_new_uint64(gen->n_peers));
+	json_object_object_add(o, "sessions", json_object_new_uint64(smap_count(gw->map)));
+	struct json_object *tt = json_object_new_object();
+	json_object_object_add(tt, "rx_bytes", json_object_new_uint64(t[0]));
+	json_object_object_add(tt, "tx_bytes", json_object_new_uint64(t[1]));
+	json_object_object_add(tt, "rx_packets", json_object_new_uint64(t[2]));
+	json_object_object_add(tt, "tx_packets", json_object_new_uint64(t[3]));
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "policy", json_object_new_uint64(t[4]));
+	json_object_object_add(d, "replay", json_object_new_uint64(t[5]));
+	json_object_object_add(d, "mac", json_object_new_uint64(t[6]));
+	json_object_object_add(d, "oversize", json_object_new_uint64(t[7]));
+	json_object_object_add(d, "unknown_sender", json_object_new_uint64(LOAD(gw->st.unknown_dropped)));
+	json_object_object_add(tt, "drops", d);
+	json_object_object_add(o, "totals", tt);
+	*result = o;
+	return 0;
+}
+
+static int op_peers(void *arg, struct json_object **result, char *err, size_t errlen)
+{
+	struct gateway *gw = arg;
+	const struct gw_gen *gen = atomic_load(&gw->gen);
+	uint64_t now = now_ms();
+	(void)err, (void)errlen;
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < gen->n_peers; i++)
+		json_object_array_add(a, peer_json(gen->peers[i], now, NULL));
+	*result = a;
+	return 0;
+}
+
+static struct gw_peer *find(struct gateway *gw, const char *name)
+{
+	const struct gw_gen *gen = atomic_load(&gw->gen);
+	for (size_t i = 0; i < gen->n_peers; i++)
+		if (strcmp(gen->peers[i]->pol.name, name) == 0)
+			return gen->peers[i];
+	return NULL;
+}
+
+static int op_disconnect(void *arg, const char *name, struct json_object **result, char *err,
+			 size_t errlen)
+{
+	struct gateway *gw = arg;
+	(void)result;
+	struct gw_peer *p = find(gw, name);
+	if (!p) {
+		snprintf(err, errlen, "peer %s: no such peer", name);
+		return -1;
+	}
+	struct gw_session *cur = gw_peer_session(p);
+	if (cur) {
+		gw_session_close(cur);
+		gw_session_reap(cur, GW_LOG_INFO, "disconnected by dtlsgwctl");
+		gw_session_put(cur);
+	}
+	return 0;
+}
+
+/* The config file plus the runtime sections, parsed and applied. */
+static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
+{
+	FILE *f = fopen(gw->config_path, "r");
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&buf, &size);
+	if (!f || !m) {
+		snprintf(err, errlen, "%s: %s", gw->config_path, strerror(errno));
+		if (f)
+			fclose(f);
+		if (m)
+			fclose(m);
+		free(buf);
+		return -1;
+	}
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	for (size_t i = 0; i < n_extra; i++)
+		fprintf(m, "\n%s", extra[i]);
+	fclose(m);
+	struct config_diags diags;
+	struct gw_config *cfg = NULL;
+	config_diags_init(&diags);
+	int rc = config_parse_buffer(gw->config_path, buf, size, &cfg, &diags);
+	explicit_bzero(buf, size);
+	free(buf);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", diags.n ? diags.v[0].text : "invalid configuration");
+		for (size_t i = 0; i < diags.n; i++)
+			log_warnx("%s: %s", what, diags.v[i].text);
+		config_diags_free(&diags);
+		return -1;
+	}
+	config_diags_free(&diags);
+	if (gw_apply(gw, cfg, what) < 0) {
+		snprintf(err, errlen, "%s: cannot apply", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int op_add_peer(void *arg, const char *name, const struct control_kv *kv, size_t n_kv,
+		       struct json_object **result, char *err, size_t errlen)
+{
+	struct gateway *gw = arg;
+	char *ini;
+	if (find(gw, name)) {
+		snprintf(err, errlen, "peer %s: exists", name);
+		return -1;
+	}
+	if (control_settings_ini(name, kv, n_kv, &ini) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	extra = realloc(extra, (n_extra + 1) * sizeof(*extra));
+	extra_names = realloc(extra_names, (n_extra + 1) * sizeof(*extra_names));
+	extra[n_extra] = ini;
+	extra_names[n_extra] = strdup(name);
+	n_extra++;
+	if (apply(gw, "add-peer", err, errlen) < 0) {
+		n_extra--;
+		free(extra[n_extra]);
+		free(extra_names[n_extra]);
+		return -1;
+	}
+	struct gw_peer *p = find(gw, name);
+	if (p)
+		*result = peer_json(p, now_ms(), NULL);
+	return 0;
+}
+
+static int op_remove_peer(void *arg, const char *name, struct json_object **result, char *err,
+			  size_t errlen)
+{
+	struct gateway *gw = arg;
+	(void)result;
+	for (size_t i = 0; i < n_extra; i++) {
+		if (strcmp(extra_names[i], name) == 0) {
+			char *s = extra[i], *nm = extra_names[i];
+			memmove(extra + i, extra + i + 1, (n_extra - i - 1) * sizeof(*extra));
+			memmove(extra_names + i, extra_names + i + 1,
+				(n_extra - i - 1) * sizeof(*extra_names));
+			n_extra--;
+			free(s);
+			free(nm);
+			return apply(gw, "remove-peer", err, errlen);
+		}
+	}
+	snprintf(err, errlen, find(gw, name) ? "peer %s: in the configuration file (prototype)"
+					     : "peer %s: no such peer", name);
+	return -1;
+}
+
+static int op_reload(void *arg, struct json_object **result, char *err, size_t errlen)
+{
+	(void)result;
+	return apply(arg, "reload", err, errlen);
+}
+
+static int op_log_level(void *arg, enum gw_log_level level, struct json_object **result,
+			char *err, size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	struct json_object *r = json_object_new_object();
+	json_object_object_add(r, "level", json_object_new_string(control_log_level_name(level)));
+	json_object_object_add(r, "previous",
+			       json_object_new_string(control_log_level_name(log_get_level())));
+	log_set_level(level);
+	*result = r;
+	return 0;
+}
+
+static void op_log(void *arg, enum gw_log_level level, const char *msg)
+{
+	(void)arg;
+	log_msg(level, "%s", msg);
+}
+
+const struct control_ops gw_control_ops = {
+	.status = op_status,
+	.peers = op_peers,
+	.add_peer = op_add_peer,
+	.remove_peer = op_remove_peer,
+	.disconnect = op_disconnect,
+	.reload = op_reload,
+	.log_level = op_log_level,
+	.log = op_log,
+};
+
+void gw_control_started(void)
+{
+	start_ms = now_ms();
+}
