@@ -297,6 +297,20 @@ static void seal_and_send(struct worker *w, const struct gw_gen *gen, unsigned n
 		send_batch(w, m);
 }
 
+/* The TUN device was deleted under us (`ip link del`): reads of its queue fail with
+ * EBADFD and epoll reports an error on it for ever. Stop watching it, or the worker
+ * spins; the sessions stay up (writes to it fail and are counted as tun drops). */
+static void tun_lost(struct worker *w, int err)
+{
+	static atomic_bool logged;
+
+	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->tun_fd, NULL) < 0)
+		return;
+	if (!atomic_exchange(&logged, true))
+		log_msg(GW_LOG_ERROR, "tun: reading its queue: %s: was the device deleted? No "
+			"packets are carried any more; restart dtlsgwd", strerror(err));
+}
+
 static void tx(struct worker *w)
 {
 	struct gateway *gw = w->gw;
@@ -314,6 +328,10 @@ static void tx(struct worker *w)
 				if (r < 0 && errno != EAGAIN)
 					atomic_fetch_add_explicit(&gw->st.tun_read_errors, 1,
 								  memory_order_relaxed);
+				if (r < 0 && errno == EBADFD) {
+					tun_lost(w, errno);
+					return;
+				}
 				break;
 			}
 			w->tx_len[n++] = (size_t)r;
