@@ -1,5 +1,16 @@
-/* PROTOTYPE (not committed): the control ops of dtlsgwd over the gateway. */
+/*
+ * The control socket's commands (daemon/control/control.h) over the running gateway.
+ *
+ * Peers added or removed at run time (add-peer, remove-peer) are an overlay on the
+ * configuration file: the [peer] sections added and the names removed. Every reload
+ * (SIGHUP, `reload`, and each add/remove) reads the file, appends the added sections,
+ * drops the removed peers and applies the result through gw_apply(), so the file's
+ * checks (overlapping prefixes, duplicate identities) always run on the whole set. The
+ * overlay lasts as long as the process: the file is the place for permanent changes.
+ * All of this runs on the control thread only.
+ */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +26,56 @@
 #define LOAD(x) ((uint64_t)atomic_load_explicit(&(x), memory_order_relaxed))
 
 static uint64_t start_ms;
-static char **extra;      /* runtime-added [peer] sections */
-static size_t n_extra;
-static char **extra_names;
+
+/* The run-time overlay (see the top of the file); control thread only. */
+struct name_list {
+	char **v;
+	size_t n;
+};
+
+static struct {
+	struct name_list names;    /* peers added at run time... */
+	struct name_list sections; /* ...and their [peer NAME] sections, index for index */
+	struct name_list removed;  /* peers of the file removed at run time */
+} overlay;
+
+static ssize_t list_find(const struct name_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Takes ownership of s (also on failure). */
+static int list_add(struct name_list *l, char *s)
+{
+	char **v = s ? realloc(l->v, (l->n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	l->v = v;
+	l->v[l->n++] = s;
+	return 0;
+}
+
+/* Removes entry i and returns it (the caller frees it). */
+static char *list_take(struct name_list *l, size_t i)
+{
+	char *s = l->v[i];
+	memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
+	return s;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s)); /* added sections may hold a PSK */
+		free(s);
+	}
+}
 
 static const char *state_of(enum peer_state st)
 {
@@ -191,13 +249,42 @@ static int op_disconnect(void *arg, const char *name, struct json_object **resul
 	return 0;
 }
 
-/* The config file plus the runtime sections, parsed and applied. */
+/* Whether a line is the header of a [peer NAME] section the overlay removed. */
+static bool removed_header(const char *line)
+{
+	char name[PEER_NAME_MAX + 2];
+	char close[2];
+	if (sscanf(line, " [ peer %33[^] \t] %1[]]", name, close) != 2)
+		return false;
+	return list_find(&overlay.removed, name) >= 0;
+}
+
+/* Copies the file to m without the sections of removed peers. */
+static void copy_filtered(FILE *f, FILE *m)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	bool skip = false;
+	while (getline(&line, &cap, f) >= 0) {
+		const char *t = line + strspn(line, " \t");
+		if (*t == '[')
+			skip = removed_header(t);
+		/* A skipped line keeps its place as an empty one, so line numbers in
+		 * diagnostics still point into the file. */
+		fputs(skip ? "\n" : line, m);
+	}
+	if (line)
+		explicit_bzero(line, cap);
+	free(line);
+}
+
+/* The configuration file with the overlay, parsed and applied. */
 static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
 {
-	FILE *f = fopen(gw->config_path, "r");
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *m = open_memstream(&buf, &size);
+	FILE *f = fopen(gw->config_path, "r");
 	if (!f || !m) {
 		snprintf(err, errlen, "%s: %s", gw->config_path, strerror(errno));
 		if (f)
@@ -207,30 +294,33 @@ static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
 		free(buf);
 		return -1;
 	}
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
+	copy_filtered(f, m);
 	fclose(f);
-	for (size_t i = 0; i < n_extra; i++)
-		fprintf(m, "\n%s", extra[i]);
-	fclose(m);
+	for (size_t i = 0; i < overlay.sections.n; i++)
+		fprintf(m, "\n%s", overlay.sections.v[i]);
+	if (fclose(m) != 0) {
+		snprintf(err, errlen, "out of memory");
+		free(buf);
+		return -1;
+	}
+
 	struct config_diags diags;
 	struct gw_config *cfg = NULL;
 	config_diags_init(&diags);
 	int rc = config_parse_buffer(gw->config_path, buf, size, &cfg, &diags);
 	explicit_bzero(buf, size);
 	free(buf);
+	for (size_t i = 0; i < diags.n; i++)
+		log_warnx("%s: %s", what, diags.v[i].text);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", diags.n ? diags.v[0].text : "invalid configuration");
-		for (size_t i = 0; i < diags.n; i++)
-			log_warnx("%s: %s", what, diags.v[i].text);
+		log_warnx("%s: %s is not valid; the running configuration stays", what, gw->config_path);
 		config_diags_free(&diags);
 		return -1;
 	}
 	config_diags_free(&diags);
 	if (gw_apply(gw, cfg, what) < 0) {
-		snprintf(err, errlen, "%s: cannot apply", what);
+		snprintf(err, errlen, "%s: cannot apply; the running configuration stays", what);
 		return -1;
 	}
 	return 0;
@@ -245,19 +335,20 @@ static int op_add_peer(void *arg, const char *name, const struct control_kv *kv,
 		snprintf(err, errlen, "peer %s: exists", name);
 		return -1;
 	}
-	if (control_settings_ini(name, kv, n_kv, &ini) < 0) {
+	if (control_settings_ini(name, kv, n_kv, &ini) < 0 || list_add(&overlay.sections, ini) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	extra = realloc(extra, (n_extra + 1) * sizeof(*extra));
-	extra_names = realloc(extra_names, (n_extra + 1) * sizeof(*extra_names));
-	extra[n_extra] = ini;
-	extra_names[n_extra] = strdup(name);
-	n_extra++;
+	if (list_add(&overlay.names, strdup(name)) < 0) {
+		free_secret(list_take(&overlay.sections, overlay.sections.n - 1));
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* A peer of the file removed earlier may come back: its section in the file stays
+	 * dropped and the new one takes its place. */
 	if (apply(gw, "add-peer", err, errlen) < 0) {
-		n_extra--;
-		free(extra[n_extra]);
-		free(extra_names[n_extra]);
+		free(list_take(&overlay.names, overlay.names.n - 1));
+		free_secret(list_take(&overlay.sections, overlay.sections.n - 1));
 		return -1;
 	}
 	struct gw_peer *p = find(gw, name);
@@ -271,21 +362,22 @@ static int op_remove_peer(void *arg, const char *name, struct json_object **resu
 {
 	struct gateway *gw = arg;
 	(void)result;
-	for (size_t i = 0; i < n_extra; i++) {
-		if (strcmp(extra_names[i], name) == 0) {
-			char *s = extra[i], *nm = extra_names[i];
-			memmove(extra + i, extra + i + 1, (n_extra - i - 1) * sizeof(*extra));
-			memmove(extra_names + i, extra_names + i + 1,
-				(n_extra - i - 1) * sizeof(*extra_names));
-			n_extra--;
-			free(s);
-			free(nm);
-			return apply(gw, "remove-peer", err, errlen);
-		}
+	if (!find(gw, name)) {
+		snprintf(err, errlen, "peer %s: no such peer", name);
+		return -1;
 	}
-	snprintf(err, errlen, find(gw, name) ? "peer %s: in the configuration file (prototype)"
-					     : "peer %s: no such peer", name);
-	return -1;
+	ssize_t i = list_find(&overlay.names, name);
+	if (i >= 0) {
+		/* Added at run time: forget its section. */
+		free(list_take(&overlay.names, (size_t)i));
+		free_secret(list_take(&overlay.sections, (size_t)i));
+	}
+	/* And drop it from the file, if it is there (harmless when it is not). */
+	if (list_find(&overlay.removed, name) < 0 && list_add(&overlay.removed, strdup(name)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return apply(gw, "remove-peer", err, errlen);
 }
 
 static int op_reload(void *arg, struct json_object **result, char *err, size_t errlen)

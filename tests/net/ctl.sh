@@ -176,6 +176,20 @@ check "the refusal is logged" log_has a "refused reload from uid 65534"
 check "b is still there" peer_state_is a b up
 chmod 660 "$NET_WORK/a.sock"
 
+echo "== remove-peer of a peer in the file, and back"
+kb=$(grep -m1 '^psk = ' "$NET_WORK/a.conf" | sed 's/^psk = //')
+out=$(ctl a remove-peer b)
+check "remove-peer b (from the file)" test $? -eq 0
+check "b heard the close_notify" wait_log b "peer a: closed by the peer" 3
+check "a's route to b is gone" bash -c "! ip -n $(ns a) route show 10.10.2.0/24 | grep -q ."
+ctl a reload >/dev/null
+check "a reload keeps b removed" test "$(ctl a --json peers | jq_ "[p['name'] for p in j]")" = "[]"
+n=$(hs a b)
+ctl a add-peer b psk_identity=a-b "psk=$kb" allowed_ips=10.10.2.0/24 endpoint=192.0.2.2:4433 >/dev/null
+check "add-peer b again" test $? -eq 0
+check "b comes back up" wait_for 10 hs_more a b "$n"
+check "ping a -> b" wait_for 5 ping_ok a 10.10.2.1 1
+
 echo "== the daemon goes away"
 gw_stop a
 check "a exits 0" test $? -eq 0
