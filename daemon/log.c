@@ -10,8 +10,10 @@
 
 #define LINE_MAX_LEN 1024
 
-static enum gw_log_level log_level = GW_LOG_INFO;
-static int journald = -1; /* -1: not decided yet */
+/* Written by the main thread (configuration, reload, dtlsgwctl log-level), read by
+ * every thread: relaxed atomics, as a plain int would be a data race. */
+static _Atomic enum gw_log_level log_level = GW_LOG_INFO;
+static _Atomic int journald = -1; /* -1: not decided yet */
 
 /* syslog priorities of our levels, for journald's "<N>" prefix */
 static const int priorities[] = {
@@ -21,17 +23,17 @@ static const int priorities[] = {
 
 void log_set_level(enum gw_log_level level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
 enum gw_log_level log_get_level(void)
 {
-	return log_level;
+	return atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 bool log_enabled(enum gw_log_level level)
 {
-	return level <= log_level;
+	return level <= atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 uint64_t now_ms(void)

@@ -8,8 +8,8 @@
  *
  * Concurrency: every function may be called from any thread; each line is
  * written with one write(2), so lines of different threads do not interleave.
- * log_set_level() is for the main thread (a racy read of the level elsewhere
- * is harmless: it is an int).
+ * log_set_level() is for the main thread; the level is an atomic that any thread
+ * may read (relaxed: a worker sees a change a little late at worst).
  */
 #ifndef DTLSGW_DAEMON_LOG_H
 #define DTLSGW_DAEMON_LOG_H
