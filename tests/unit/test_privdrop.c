@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <pthread.h>
@@ -27,10 +28,24 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-/* privdrop.c is compiled in here until it is part of dtlsgw_daemon; a static
- * library member that is not needed is not linked, so both can coexist. */
+/* privdrop.c is compiled in here until daemon/CMakeLists.txt puts it in
+ * dtlsgw_daemon (a library member that is not needed is not linked, so both can
+ * coexist); then this can include daemon/privdrop.h instead. Nothing below uses
+ * privdrop.c's internals. */
 #include "daemon/privdrop.c"
 #include "harness.h"
+
+/* capset(2) of effective = permitted = inheritable = m, for the test's own setup */
+static int set_caps(uint64_t m)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = d[0].inheritable = (uint32_t)m;
+	d[1].effective = d[1].permitted = d[1].inheritable = (uint32_t)(m >> 32);
+	return (int)syscall(SYS_capset, &h, d);
+}
 
 #define NET_ADMIN_MASK (UINT64_C(1) << CAP_NET_ADMIN)
 #define NET_BIND_MASK (UINT64_C(1) << CAP_NET_BIND_SERVICE)
@@ -351,8 +366,7 @@ static int child_ambient(void *arg)
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(uid, uid, uid) < 0)
 		return child_fail("becoming nobody: %s", strerror(errno));
-	struct capsets c = { .eff = both, .prm = both, .inh = both };
-	if (caps_set(&c) < 0)
+	if (set_caps(both) < 0)
 		return child_fail("capset: %s", strerror(errno));
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0) < 0)
