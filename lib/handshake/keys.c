@@ -3,7 +3,6 @@
 
 #include "handshake/engine.h"
 
-#include <stdio.h>
 int keys_master_secret(struct dtls_session *s, const uint8_t *pms, size_t pms_len)
 {
 	struct hs *hs = s->hs;
@@ -12,12 +11,7 @@ int keys_master_secret(struct dtls_session *s, const uint8_t *pms, size_t pms_le
 		return prf_master_secret(alg, pms, pms_len, hs->client_random, hs->server_random, hs->master);
 	uint8_t session_hash[HASH_MAX_LEN];
 	TRY(transcript_hash(hs, alg, session_hash));
-	int rc = prf_extended_master_secret(alg, pms, pms_len, session_hash, hash_len(alg), hs->master);
-	FILE *f = fopen("/tmp/our.keylog", "a");
-	fprintf(f, "CLIENT_RANDOM "); for (int i=0;i<32;i++) fprintf(f, "%02X", hs->client_random[i]); fprintf(f, " "); for (int i=0;i<48;i++) fprintf(f, "%02X", hs->master[i]); fprintf(f, "\n");
-	fprintf(f, "TRANSCRIPT "); for (size_t i=0;i<hs->transcript_len;i++) fprintf(f, "%02X", hs->transcript[i]); fprintf(f, "\n");
-	fclose(f);
-	return rc;
+	return prf_extended_master_secret(alg, pms, pms_len, session_hash, hash_len(alg), hs->master);
 }
 
 int keys_install(struct dtls_session *s, bool read)
