@@ -22,17 +22,20 @@
 
 #include "daemon/gateway.h"
 #include "daemon/control_ops.h"
+#include "daemon/privdrop.h"
 
 #define STOP_WAIT_MS 1000
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: dtlsgwd [-c FILE] [--foreground] [--check]\n"
+	fprintf(f, "usage: dtlsgwd [-c FILE] [--foreground] [--check] [--user USER]\n"
 		   "  -c, --config FILE   configuration (default %s)\n"
 		   "  -f, --foreground    do not detach; log to stderr\n"
 		   "  -n, --check         validate the configuration, print every problem, exit\n"
+		   "  -u, --user USER     started as root, run as USER with only CAP_NET_ADMIN once\n"
+		   "                      the device and sockets are open (default %s; root: stay root)\n"
 		   "  -V, --version       print the version\n",
-		   CONFIG_DEFAULT_PATH);
+		   CONFIG_DEFAULT_PATH, PRIV_DTLSGW_USER);
 }
 
 /* Loads path and prints the diagnostics; with check, exits with the verdict. */
@@ -73,7 +76,7 @@ static int watch(int epfd, int fd)
 }
 
 /* The control loop; returns the exit status. */
-static int run(struct gateway *gw, const char *path)
+static int run(struct gateway *gw, struct control *ctl, const char *path)
 {
 	struct itimerspec its = { .it_interval = { 0, GW_TICK_MS * 1000000L },
 				  .it_value = { 0, GW_TICK_MS * 1000000L } };
@@ -93,15 +96,10 @@ static int run(struct gateway *gw, const char *path)
 		log_warn("control loop");
 		return 1;
 	}
-	struct control *ctl = NULL;
-	char cerr[256];
-	gw_control_started();
-	if (control_open(gw->cfg->control_socket, NULL, &gw_control_ops, gw, &ctl, cerr,
-			 sizeof(cerr)) < 0) {
-		log_warnx("control socket: %s", cerr);
+	if (watch(epfd, control_fd(ctl)) < 0) {
+		log_warn("control socket");
 		return 1;
 	}
-	watch(epfd, control_fd(ctl));
 	gw_timers_tick(gw, now_ms()); /* dial at once */
 	for (;;) {
 		struct epoll_event ev[3];
@@ -151,7 +149,6 @@ static int run(struct gateway *gw, const char *path)
 		if (stop_at && (now >= stop_at || smap_count(gw->map) == 0))
 			break;
 	}
-	control_close(ctl);
 	close(epfd);
 	close(tfd);
 	close(sfd);
@@ -164,20 +161,23 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
+	const char *user = PRIV_DTLSGW_USER;
 	bool foreground = false, check = false;
 	struct gw_config *cfg;
 	struct gateway *gw;
 	sigset_t sigs;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "c:fnVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fnu:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
+		case 'u': user = optarg; break;
 		case 'f': foreground = true; break;
 		case 'n': check = true; break;
 		case 'V': printf("dtlsgwd %s\n", DTLSGW_VERSION); return 0;
@@ -213,12 +213,36 @@ int main(int argc, char **argv)
 
 	if (gateway_new(cfg, path, &gw) < 0)
 		fatalx("cannot start; see above");
+	struct control *ctl = NULL;
+	char err[256];
+	gw_control_started();
+	if (control_open(gw->cfg->control_socket, NULL, &gw_control_ops, gw, &ctl, err, sizeof(err)) < 0) {
+		gateway_free(gw);
+		fatalx("control socket: %s", err);
+	}
+	/* Everything privileged is open (TUN queues, UDP sockets, the control socket): drop
+	 * to the dtlsgw user, keeping only CAP_NET_ADMIN for routes on reload and at exit.
+	 * Before the workers start, so that no thread keeps root's credentials. */
+	if (strcmp(user, "root") != 0) {
+		int rc = priv_drop(user, true, err, sizeof(err));
+		if (rc < 0) {
+			control_close(ctl);
+			gateway_free(gw);
+			fatalx("dropping privileges: %s", err);
+		}
+		if (rc == PRIV_NO_USER)
+			log_warnx("%s", err);
+		else
+			log_info("%s", err);
+	}
 	if (gateway_start(gw) < 0) {
+		control_close(ctl);
 		gateway_free(gw);
 		fatalx("cannot start the workers");
 	}
 	log_notice("dtlsgwd %s started (pid %d)", DTLSGW_VERSION, (int)getpid());
-	status = run(gw, path);
+	status = run(gw, ctl, path);
+	control_close(ctl);
 	gateway_free(gw);
 	log_notice("stopped");
 	free(abs_path);

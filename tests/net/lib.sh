@@ -43,8 +43,15 @@ net_cleanup() {
 	for ns in "${NET_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	local c
+	for c in "${NET_CLEANUP[@]}"; do
+		"$c"
+	done
 	rm -rf "$NET_WORK"
 }
+# NET_CLEANUP: more commands (functions) for the EXIT trap, run after the processes and
+# namespaces are gone.
+NET_CLEANUP=()
 trap net_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -115,7 +122,7 @@ gw_start() {
 	local n=$1 conf=$2
 	GW_LOG[$n]=$NET_WORK/$n.log
 	echo "--- start $(date +%T.%N)" >>"${GW_LOG[$n]}"
-	ip netns exec "$(ns "$n")" "$DTLSGWD" -c "$conf" --foreground 2>>"${GW_LOG[$n]}" &
+	ip netns exec "$(ns "$n")" "$DTLSGWD" -c "$conf" --foreground --user "${GW_USER:-root}" 2>>"${GW_LOG[$n]}" &
 	GW_PID[$n]=$!
 	NET_PIDS+=("$!")
 }

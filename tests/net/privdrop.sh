@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Started as root, dtlsgwd opens its TUN queues and sockets and then runs as an
+# unprivileged user that keeps only CAP_NET_ADMIN: /proc/PID/status shows the user's
+# uids and gids and no capability but cap_net_admin (bit 12) in the effective,
+# permitted and bounding sets, with no_new_privs; the tunnel still works, a reload
+# (which needs CAP_NET_ADMIN for routes) still works, and SIGTERM still removes the
+# routes. The test creates its own system user and deletes it.
+. "$(dirname "$0")/lib.sh" "$@"
+
+user="dtlsgwt$$"
+if ! useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"; then
+	echo "SKIP: cannot create a system user"
+	exit 77
+fi
+trap_user() { userdel "$user" 2>/dev/null || true; }
+NET_CLEANUP+=(trap_user)
+
+pair_setup || { fail setup; finish; }
+# The daemon reads its configuration again on reload, as that user.
+chown "$user" "$NET_WORK/a.conf" "$NET_WORK/b.conf"
+chmod 711 "$NET_WORK"
+GW_USER=$user
+gw_start b "$NET_WORK/b.conf"
+gw_start a "$NET_WORK/a.conf"
+check "handshake done" wait_log a "peer b: handshake done" 10
+check "the drop is logged" log_has a "running as $user"
+
+uid=$(id -u "$user")
+status() { cat "/proc/${GW_PID[a]}/status"; }
+field() { status | awk -v f="$1:" '$1 == f { print $2 }'; }
+all_uids=$(status | awk '$1 == "Uid:" { print $2, $3, $4, $5 }')
+check "real, effective, saved and fs uid are $user's ($uid)" test "$all_uids" = "$uid $uid $uid $uid"
+gid=$(id -g "$user")
+all_gids=$(status | awk '$1 == "Gid:" { print $2, $3, $4, $5 }')
+check "and the gids ($gid)" test "$all_gids" = "$gid $gid $gid $gid"
+echo "  CapEff $(field CapEff) CapPrm $(field CapPrm) CapBnd $(field CapBnd) CapAmb $(field CapAmb) NoNewPrivs $(field NoNewPrivs)"
+check "effective: cap_net_admin only" test "$(field CapEff)" = 0000000000001000
+check "permitted: cap_net_admin only" test "$(field CapPrm)" = 0000000000001000
+check "bounding: cap_net_admin only" test "$(field CapBnd)" = 0000000000001000
+check "ambient: none" test "$(field CapAmb)" = 0000000000000000
+check "no_new_privs" test "$(field NoNewPrivs)" = 1
+# Every thread, not only the main one.
+threads_ok=1
+for t in /proc/"${GW_PID[a]}"/task/*; do
+	grep -q "^CapEff:[[:space:]]*0000000000001000" "$t/status" || threads_ok=0
+	awk '$1 == "Uid:" { exit !($3 != 0) }' "$t/status" || threads_ok=0
+done
+check "every thread ($(ls /proc/"${GW_PID[a]}"/task | wc -l)) runs unprivileged" test "$threads_ok" = 1
+
+check "ping a -> b" wait_for 5 ping_ok a 10.10.2.1 2
+check "ping b -> a over IPv6" ping_ok b fd00:10:1::1 2
+
+# A reload that adds a prefix needs CAP_NET_ADMIN for the route.
+sed -i 's|^allowed_ips = 10.10.2.0/24, fd00:10:2::/64|allowed_ips = 10.10.2.0/24, 10.10.22.0/24, fd00:10:2::/64|' "$NET_WORK/a.conf"
+kill -HUP "${GW_PID[a]}"
+check "reload as $user adds the new route" wait_for 5 bash -c "ip -n $(ns a) route show 10.10.22.0/24 | grep -q dtlsgw0"
+check "and keeps the tunnel" ping_ok a 10.10.2.1 2
+
+gw_stop a
+check "a exits 0" test $? -eq 0
+check "its routes are gone" bash -c "! ip -n $(ns a) route show 10.10.2.0/24 | grep -q ."
+gw_stop b
+finish
