@@ -1,8 +1,31 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <CUnit/Basic.h>
 
 #include "harness.h"
+
+size_t unit_unhex(uint8_t *out, size_t cap, const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+
+	CU_ASSERT_FATAL(n <= cap);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
+		out[i] = (uint8_t)v;
+	}
+	return n;
+}
+
+void unit_check_hex(const uint8_t *got, size_t len, const char *want_hex)
+{
+	uint8_t want[1024];
+	size_t n = unit_unhex(want, sizeof(want), want_hex);
+
+	CU_ASSERT_EQUAL_FATAL(n, len);
+	CU_ASSERT(memcmp(got, want, n) == 0);
+}
 
 int main(void)
 {

@@ -2,6 +2,9 @@
 #ifndef UNIT_HARNESS_H
 #define UNIT_HARNESS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <CUnit/CUnit.h>
 
 struct unit_suite {
@@ -12,5 +15,9 @@ struct unit_suite {
 };
 
 extern const struct unit_suite unit_suite;
+
+/* Test vectors: hex to bytes (fails the test if it does not fit), and a comparison. */
+size_t unit_unhex(uint8_t *out, size_t cap, const char *hex);
+void unit_check_hex(const uint8_t *got, size_t len, const char *want_hex);
 
 #endif

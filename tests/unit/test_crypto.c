@@ -23,28 +23,6 @@
 #include "crypto/suites.h"
 #include "harness.h"
 
-static size_t unhex(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = strlen(hex) / 2;
-
-	CU_ASSERT_FATAL(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
-static void check_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	uint8_t want[512];
-	size_t n = unhex(want, sizeof(want), want_hex);
-
-	CU_ASSERT_EQUAL_FATAL(n, len);
-	CU_ASSERT(memcmp(got, want, n) == 0);
-}
-
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
@@ -68,15 +46,15 @@ static void test_hash_kat(void)
 	CU_ASSERT_EQUAL(hmac_block_len(HASH_SHA384), 128);
 
 	CU_ASSERT_EQUAL_FATAL(hash_buf(HASH_SHA1, "abc", 3, out), 0);
-	check_hex(out, 20, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	unit_check_hex(out, 20, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	CU_ASSERT_EQUAL_FATAL(hash_buf(HASH_SHA256, "abc", 3, out), 0);
-	check_hex(out, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	unit_check_hex(out, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	CU_ASSERT_EQUAL_FATAL(hash_buf(HASH_SHA384, "abc", 3, out), 0);
-	check_hex(out, 48,
+	unit_check_hex(out, 48,
 		  "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
 		  "8086072ba1e7cc2358baeca134c825a7");
 	CU_ASSERT_EQUAL_FATAL(hash_buf(HASH_SHA256, NULL, 0, out), 0);
-	check_hex(out, 32, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	unit_check_hex(out, 32, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 /* A running hash: peek gives the digest of the prefix and the context keeps going. */
@@ -135,12 +113,12 @@ static void test_hmac_kat(void)
 	for (size_t v = 0; v < ARRAY_LEN(hmac_vecs); v++) {
 		const struct hmac_vec *t = &hmac_vecs[v];
 		uint8_t key[256], out[HASH_MAX_LEN];
-		size_t key_len = unhex(key, sizeof(key), t->key);
+		size_t key_len = unit_unhex(key, sizeof(key), t->key);
 		size_t data_len = strlen(t->data);
 		struct hmac_ctx h;
 
 		CU_ASSERT_EQUAL_FATAL(hmac_buf(t->alg, key, key_len, t->data, data_len, out), 0);
-		check_hex(out, hash_len(t->alg), t->mac);
+		unit_check_hex(out, hash_len(t->alg), t->mac);
 
 		/* The context: byte by byte, then again after hmac_final reset it. */
 		CU_ASSERT_EQUAL_FATAL(hmac_init(&h, t->alg, key, key_len), 0);
@@ -149,7 +127,7 @@ static void test_hmac_kat(void)
 			for (size_t i = 0; i < data_len; i++)
 				CU_ASSERT_EQUAL_FATAL(hmac_update(&h, t->data + i, 1), 0);
 			hmac_final(&h, out);
-			check_hex(out, hash_len(t->alg), t->mac);
+			unit_check_hex(out, hash_len(t->alg), t->mac);
 		}
 		hmac_free(&h);
 		hmac_free(&h);
@@ -209,12 +187,12 @@ struct aead_case {
 
 static void load_aead(struct aead_case *c, const struct aead_vec *v)
 {
-	c->key_len = unhex(c->key, sizeof(c->key), v->key);
-	c->nonce_len = unhex(c->nonce, sizeof(c->nonce), v->nonce);
-	c->aad_len = unhex(c->aad, sizeof(c->aad), v->aad);
-	c->len = unhex(c->pt, sizeof(c->pt), v->pt);
-	CU_ASSERT_EQUAL_FATAL(unhex(c->ct, sizeof(c->ct), v->ct), c->len);
-	c->tag_len = unhex(c->tag, sizeof(c->tag), v->tag);
+	c->key_len = unit_unhex(c->key, sizeof(c->key), v->key);
+	c->nonce_len = unit_unhex(c->nonce, sizeof(c->nonce), v->nonce);
+	c->aad_len = unit_unhex(c->aad, sizeof(c->aad), v->aad);
+	c->len = unit_unhex(c->pt, sizeof(c->pt), v->pt);
+	CU_ASSERT_EQUAL_FATAL(unit_unhex(c->ct, sizeof(c->ct), v->ct), c->len);
+	c->tag_len = unit_unhex(c->tag, sizeof(c->tag), v->tag);
 }
 
 static void test_aead_kat(void)
@@ -349,13 +327,13 @@ static void test_cbc_kat(void)
 {
 	uint8_t iv[16], pt[64], ct[64], buf[64], key[32];
 
-	unhex(iv, sizeof(iv), "000102030405060708090a0b0c0d0e0f");
-	unhex(pt, sizeof(pt), SP800_38A_PT);
+	unit_unhex(iv, sizeof(iv), "000102030405060708090a0b0c0d0e0f");
+	unit_unhex(pt, sizeof(pt), SP800_38A_PT);
 	for (size_t v = 0; v < ARRAY_LEN(cbc_vecs); v++) {
 		struct cbc_ctx c;
-		size_t key_len = unhex(key, sizeof(key), cbc_vecs[v].key);
+		size_t key_len = unit_unhex(key, sizeof(key), cbc_vecs[v].key);
 
-		unhex(ct, sizeof(ct), cbc_vecs[v].ct);
+		unit_unhex(ct, sizeof(ct), cbc_vecs[v].ct);
 		CU_ASSERT_EQUAL_FATAL(cbc_init(&c, cbc_vecs[v].alg, key, key_len), 0);
 		/* Twice on one context: each call starts from the IV it is given. */
 		for (int round = 0; round < 2; round++) {

@@ -8,32 +8,19 @@
 #include "crypto/crypto.h"
 #include "harness.h"
 
-static size_t unhex(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = strlen(hex) / 2;
-
-	CU_ASSERT_FATAL(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
 static void set_priv(struct kex_key *k, uint16_t group, const char *hex)
 {
 	memset(k, 0, sizeof(*k));
 	k->group = group;
-	k->priv_len = unhex(k->priv, sizeof(k->priv), hex);
+	k->priv_len = unit_unhex(k->priv, sizeof(k->priv), hex);
 }
 
 /* derive(k, peer) must give want (hex). */
 static void check_derive(const struct kex_key *k, const char *peer_hex, const char *want_hex)
 {
 	uint8_t peer[KEX_MAX_PUB], want[KEX_MAX_SECRET], secret[KEX_MAX_SECRET];
-	size_t peer_len = unhex(peer, sizeof(peer), peer_hex);
-	size_t want_len = unhex(want, sizeof(want), want_hex);
+	size_t peer_len = unit_unhex(peer, sizeof(peer), peer_hex);
+	size_t want_len = unit_unhex(want, sizeof(want), want_hex);
 	size_t secret_len = 0;
 
 	CU_ASSERT_EQUAL_FATAL(kex_derive(k, peer, peer_len, secret, &secret_len), 0);
@@ -197,7 +184,7 @@ static void test_x25519_rejects(void)
 
 	CU_ASSERT_EQUAL_FATAL(kex_generate(&k, GROUP_X25519), 0);
 	for (size_t i = 0; i < ARRAY_LEN(small_order); i++) {
-		unhex(peer, sizeof(peer), small_order[i]);
+		unit_unhex(peer, sizeof(peer), small_order[i]);
 		expect_illegal(&k, peer, 32);
 	}
 	memcpy(peer, k.pub, 32);

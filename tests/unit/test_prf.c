@@ -26,28 +26,6 @@
 #include "crypto/crypto.h"
 #include "harness.h"
 
-static size_t unhex(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = strlen(hex) / 2;
-
-	CU_ASSERT_FATAL(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
-static void check_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	uint8_t want[256];
-	size_t n = unhex(want, sizeof(want), want_hex);
-
-	CU_ASSERT_EQUAL_FATAL(n, len);
-	CU_ASSERT(memcmp(got, want, n) == 0);
-}
-
 static const char prf256_out[] =
 	"e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a"
 	"6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab"
@@ -65,20 +43,20 @@ static void test_prf_sha256_vector(void)
 {
 	uint8_t secret[16], seed[16], out[100];
 
-	unhex(secret, sizeof(secret), "9bbe436ba940f017b17652849a71db35");
-	unhex(seed, sizeof(seed), "a0ba9f936cda311827a6f796ffd5198c");
+	unit_unhex(secret, sizeof(secret), "9bbe436ba940f017b17652849a71db35");
+	unit_unhex(seed, sizeof(seed), "a0ba9f936cda311827a6f796ffd5198c");
 	CU_ASSERT_EQUAL(prf_tls12(HASH_SHA256, secret, 16, "test label", seed, 16, NULL, 0, out, sizeof(out)), 0);
-	check_hex(out, sizeof(out), prf256_out);
+	unit_check_hex(out, sizeof(out), prf256_out);
 }
 
 static void test_prf_sha384_vector(void)
 {
 	uint8_t secret[16], seed[16], out[148];
 
-	unhex(secret, sizeof(secret), "b80b733d6ceefcdc71566ea48e5567df");
-	unhex(seed, sizeof(seed), "cd665cf6a8447dd6ff8b27555edb7465");
+	unit_unhex(secret, sizeof(secret), "b80b733d6ceefcdc71566ea48e5567df");
+	unit_unhex(seed, sizeof(seed), "cd665cf6a8447dd6ff8b27555edb7465");
 	CU_ASSERT_EQUAL(prf_tls12(HASH_SHA384, secret, 16, "test label", seed, 16, NULL, 0, out, sizeof(out)), 0);
-	check_hex(out, sizeof(out), prf384_out);
+	unit_check_hex(out, sizeof(out), prf384_out);
 }
 
 /* Any output length is a prefix of the longer output; the seed may come in two parts. */
@@ -86,9 +64,9 @@ static void test_prf_lengths_and_split_seed(void)
 {
 	uint8_t secret[16], seed[16], full[100], out[100];
 
-	unhex(secret, sizeof(secret), "9bbe436ba940f017b17652849a71db35");
-	unhex(seed, sizeof(seed), "a0ba9f936cda311827a6f796ffd5198c");
-	unhex(full, sizeof(full), prf256_out);
+	unit_unhex(secret, sizeof(secret), "9bbe436ba940f017b17652849a71db35");
+	unit_unhex(seed, sizeof(seed), "a0ba9f936cda311827a6f796ffd5198c");
+	unit_unhex(full, sizeof(full), prf256_out);
 	for (size_t n = 0; n <= sizeof(out); n++) {
 		memset(out, 0xee, sizeof(out));
 		CU_ASSERT_EQUAL_FATAL(prf_tls12(HASH_SHA256, secret, 16, "test label", seed, 16, NULL, 0, out, n), 0);
@@ -149,20 +127,20 @@ static void test_prf_derivations(void)
 		size_t hl = hash_len(d->alg);
 
 		CU_ASSERT_EQUAL_FATAL(prf_master_secret(d->alg, pms, sizeof(pms), cr, sr, master), 0);
-		check_hex(master, 48, d->master);
+		unit_check_hex(master, 48, d->master);
 
 		CU_ASSERT_EQUAL_FATAL(hash_buf(d->alg, session_input, strlen(session_input), hh), 0);
 		CU_ASSERT_EQUAL_FATAL(prf_extended_master_secret(d->alg, pms, sizeof(pms), hh, hl, out), 0);
-		check_hex(out, 48, d->ems);
+		unit_check_hex(out, 48, d->ems);
 
 		CU_ASSERT_EQUAL_FATAL(prf_key_block(d->alg, master, cr, sr, out, 72), 0);
-		check_hex(out, 72, d->key_block);
+		unit_check_hex(out, 72, d->key_block);
 
 		CU_ASSERT_EQUAL_FATAL(hash_buf(d->alg, hs_input, strlen(hs_input), hh), 0);
 		CU_ASSERT_EQUAL_FATAL(prf_verify_data(d->alg, master, true, hh, hl, out), 0);
-		check_hex(out, 12, d->client_fin);
+		unit_check_hex(out, 12, d->client_fin);
 		CU_ASSERT_EQUAL_FATAL(prf_verify_data(d->alg, master, false, hh, hl, out), 0);
-		check_hex(out, 12, d->server_fin);
+		unit_check_hex(out, 12, d->server_fin);
 	}
 }
 
