@@ -373,15 +373,9 @@ static void cb_data(void *arg, const uint8_t *d, size_t n)
 	}
 	BUMP(p->c.rx_packets, 1);
 	BUMP(p->c.rx_bytes, n);
-	if (!gw_tl || gw_tl->tun_fd < 0)
+	if (!gw_tl || gw_tl->tun_fd < 0 || !gw_tl->w)
 		return;
-	if (write(gw_tl->tun_fd, d, n) < 0) {
-		int e = errno;
-		BUMP(p->c.drop_tun, 1);
-		if (e != EAGAIN)
-			log_ratelimited(&p->rl_tun, GW_LOG_WARNING, "peer %s: write to tun: %s",
-					p->pol.name, strerror(e));
-	}
+	worker_tun_write(gw_tl->w, p, d, n);
 }
 
 static void cb_established(void *arg)
@@ -1198,6 +1192,11 @@ void gateway_dump_stats(struct gateway *gw)
 		   "route, %llu sends dropped",
 		   smap_count(gw->map), LOAD(gw->st.hvr_sent), LOAD(gw->st.unknown_dropped),
 		   LOAD(gw->st.sessions_refused), LOAD(gw->st.no_route), LOAD(gw->st.tx_dropped));
+	if (gw->cfg->offload)
+		log_notice("offload stats: %llu super-packets read from tun, %llu merged writes "
+			   "to it, %llu GSO sends, %llu GRO receives",
+			   LOAD(gw->st.tun_super_in), LOAD(gw->st.tun_merged_out),
+			   LOAD(gw->st.udp_gso_sends), LOAD(gw->st.udp_gro_recvs));
 	for (size_t i = 0; i < gen->n_peers; i++) {
 		struct gw_peer *p = gen->peers[i];
 		struct dtls_session_stats st = { 0 };

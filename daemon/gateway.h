@@ -146,6 +146,7 @@ struct gw_thread {
 	struct gateway *gw;
 	int udp_fd;                 /* sends go out here */
 	int tun_fd;                 /* received packets go in here (-1: control thread) */
+	struct worker *w;           /* the worker of this thread (NULL: control thread) */
 	uint64_t now;               /* ms, refreshed on each wake-up */
 	struct gw_session *cur;     /* the session being fed (for log lines) */
 };
@@ -153,6 +154,9 @@ struct gw_thread {
 struct gw_stats {
 	atomic_uint_fast64_t hvr_sent, unknown_dropped, sessions_refused, no_route, oversize;
 	atomic_uint_fast64_t tx_dropped, tun_read_errors;
+	/* offloads: super-packets read from TUN, merged writes to it, GSO sends, GRO
+	 * receives (each one for many packets) */
+	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;
 };
 
 struct gateway {

@@ -77,9 +77,20 @@ int tunnel_open(const struct gw_config *cfg, unsigned n_queues, struct tun_dev *
 		return -EINVAL;
 	}
 	m = cfg->mtu - over;
-	if ((rc = tun_open(cfg->tun_name, n_queues, TUN_OPEN_NONBLOCK, &tun, &err)) < 0) {
+	if ((rc = tun_open(cfg->tun_name, n_queues,
+			   TUN_OPEN_NONBLOCK | (cfg->offload ? TUN_OPEN_OFFLOAD : 0), &tun, &err)) < 0) {
 		log_warnx("tun: %s", err.msg);
 		return rc;
+	}
+	if (cfg->offload) {
+		unsigned o = tun_offloads(tun);
+		if (!(o & TUN_OFF_VNET))
+			log_warnx("tun %s: offload: the device takes no virtio-net header; "
+				  "packets are read and written one by one", tun_name(tun));
+		else
+			log_info("tun %s: offloads: checksum %s, TCP segmentation %s, UDP "
+				 "segmentation %s", tun_name(tun), o & TUN_OFF_CSUM ? "on" : "off",
+				 o & TUN_OFF_TSO ? "on" : "off", o & TUN_OFF_USO ? "on" : "off");
 	}
 	if ((rc = tun_set_mtu(tun, m, &err)) < 0) {
 		log_warnx("tun: %s", err.msg);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,22 @@ fail:
 	rc = -errno;
 	close(fd);
 	return rc;
+}
+
+bool udp_gso_supported(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	/* Kernels without UDP GSO (before 4.18) do not know the option. */
+	return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
+}
+
+bool udp_enable_gro(int fd)
+{
+	int on = 1;
+
+	return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
 }
 
 int udp_normalize(int family, const struct sockaddr *addr, socklen_t len,

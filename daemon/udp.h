@@ -8,6 +8,7 @@
 #ifndef DTLSGW_DAEMON_UDP_H
 #define DTLSGW_DAEMON_UDP_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #define UDP_MUST_CHECK __attribute__((warn_unused_result))
@@ -15,6 +16,14 @@
 /* A non-blocking UDP socket bound to listen with SO_REUSEPORT, large buffers, and
  * IPV6_V6ONLY off for IPv6. Returns the fd or -errno. */
 int udp_open(const struct sockaddr *listen, socklen_t len) UDP_MUST_CHECK;
+
+/* Whether the kernel takes UDP_SEGMENT (GSO: one send of several equal-sized
+ * datagrams). A send can still be refused later (EIO: the route cannot offload); the
+ * caller falls back to one datagram per send then. */
+bool udp_gso_supported(int fd);
+/* Turns UDP_GRO on: a receive may then return several datagrams of one sender glued
+ * together, with their size in a UDP_GRO control message. Whether the kernel took it. */
+bool udp_enable_gro(int fd);
 
 /*
  * Writes addr in the form the sockets of family use: an IPv4 address becomes

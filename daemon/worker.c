@@ -1,12 +1,19 @@
-/* The worker threads: epoll, recvmmsg/sendmmsg batches, TUN reads and writes. */
+/* The worker threads: epoll, recvmmsg/sendmmsg batches, TUN reads and writes, and the
+ * offloads (virtio-net headers on the TUN queue, UDP GSO and GRO on the socket). */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "daemon/udp.h"
 #include "daemon/worker.h"
+#include "tun/offload.h"
+#include "tun/tun.h"
 
 #define RX_CAP DTLS_MAX_DATAGRAM
 #define RX_STRIDE (RX_CAP + 64)
@@ -14,7 +21,45 @@
 #define TX_STRIDE ((DTLS_HEADROOM + TX_CAP + DTLS_TAILROOM + 63) & ~63)
 #define HVR_CAP 256
 
+/* Offloads. A TCP/UDP super-packet read from TUN is cut into segments, each in a slot
+ * of its own with room to be sealed in place; SEG_SLOTS of them per batch. */
+#define SEG_SLOTS 256
+#define TX_RECS (WORKER_BATCH + SEG_SLOTS) /* records per seal-and-send batch */
+#define GSO_MAX_SEGS 64                    /* UDP_MAX_SEGMENTS of older kernels */
+#define GSO_MAX_BYTES 65000                /* below the 64 KiB of a UDP datagram */
+/* Decrypted packets waiting for their TUN write (so that TCP segments can be merged):
+ * what one receive batch can hold with GRO. */
+#define PEND_MAX (WORKER_BATCH * 48)
+#define RX_SEGS_MAX (WORKER_BATCH * 48) /* datagrams in one receive batch, GRO split */
+#define MERGE_LOOKAHEAD 64              /* how far a merge looks past other flows */
+#define MERGE_MAX_SEGS 64               /* segments in one merged TUN write */
+#define LOCK_BATCH 64                   /* records sealed under one session lock */
+
 enum { EV_STOP, EV_UDP, EV_TUN };
+
+/* A decrypted packet that waits for the end of the receive batch to be written. */
+struct pend {
+	struct off_tcp t; /* t.pkt, t.len: the packet, in a receive slot */
+	struct gw_peer *p;
+	bool done;
+};
+
+/* One datagram of a receive batch (a GRO receive is split into several). */
+struct rx_seg {
+	uint8_t *d;
+	size_t n;
+	unsigned msg; /* index of its recvmmsg message (its source address) */
+};
+
+union gso_ctrl {
+	char buf[CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr align;
+};
+
+union gro_ctrl {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
 
 struct worker {
 	struct gateway *gw;
@@ -22,6 +67,9 @@ struct worker {
 	int udp_fd, tun_fd, epfd, stop_fd;
 	pthread_t thread;
 	bool started;
+	bool vnet;        /* the TUN queue carries virtio-net headers */
+	bool gso, gro;    /* UDP GSO on send, GRO on receive */
+	bool rx_active;   /* inside a receive batch: TUN writes may be deferred */
 	_Atomic uint64_t qs;
 	struct gw_thread tl;
 
@@ -29,12 +77,26 @@ struct worker {
 	struct mmsghdr rx_msgs[WORKER_BATCH];
 	struct iovec rx_iov[WORKER_BATCH];
 	struct sockaddr_storage rx_addr[WORKER_BATCH];
+	union gro_ctrl rx_ctrl[WORKER_BATCH];
+	struct rx_seg *rx_segs; /* RX_SEGS_MAX */
 
-	uint8_t *tx_bufs; /* WORKER_BATCH slots of TX_STRIDE */
-	size_t tx_len[WORKER_BATCH];
-	struct mmsghdr tx_msgs[WORKER_BATCH];
-	struct iovec tx_iov[WORKER_BATCH];
-	struct sockaddr_storage tx_addr[WORKER_BATCH];
+	struct pend *pend;        /* PEND_MAX */
+	unsigned n_pend;
+	struct gw_peer **held;    /* peer references held for pend (PEND_MAX) */
+	unsigned n_held;
+	struct iovec *wr_iov;     /* MERGE_MAX_SEGS + 1 */
+
+	uint8_t *tx_bufs;         /* WORKER_BATCH slots of TX_STRIDE */
+	uint8_t *seg_bufs;        /* SEG_SLOTS slots of seg_stride (offloads only) */
+	size_t seg_stride, seg_cap;
+	uint8_t *rec[TX_RECS];    /* the packets of a batch, DTLS_HEADROOM in their slot */
+	size_t rec_len[TX_RECS];
+	struct mmsghdr tx_msgs[TX_RECS];
+	struct iovec tx_iov[TX_RECS];
+	struct sockaddr_storage tx_addr[TX_RECS];
+	union gso_ctrl tx_ctrl[TX_RECS];
+	size_t tx_seg[TX_RECS];   /* per message: the GSO segment size */
+	size_t tx_bytes[TX_RECS]; /* per message: bytes in all */
 
 	uint8_t hvr[HVR_CAP];
 };
@@ -49,6 +111,111 @@ uint64_t worker_qs(const struct worker *w)
 	return atomic_load(&w->qs);
 }
 
+/* ---- writing to TUN ---- */
+
+static const uint8_t vnet_none[OFF_VNET_HDR_LEN]; /* no offload: the kernel checks it all */
+
+static void tun_write_failed(struct gw_peer *p, unsigned packets, int e)
+{
+	atomic_fetch_add_explicit(&p->c.drop_tun, packets, memory_order_relaxed);
+	if (e != EAGAIN)
+		log_ratelimited(&p->rl_tun, GW_LOG_WARNING, "peer %s: write to tun: %s",
+				p->pol.name, strerror(e));
+}
+
+static void tun_write_one(struct worker *w, struct gw_peer *p, const uint8_t *d, size_t n)
+{
+	ssize_t r;
+
+	if (w->vnet) {
+		struct iovec iov[2] = { { (void *)vnet_none, OFF_VNET_HDR_LEN }, { (void *)d, n } };
+		r = writev(w->tun_fd, iov, 2);
+	} else {
+		r = write(w->tun_fd, d, n);
+	}
+	if (r < 0)
+		tun_write_failed(p, 1, errno);
+}
+
+void worker_tun_write(struct worker *w, struct gw_peer *p, const uint8_t *d, size_t n)
+{
+	uintptr_t lo = (uintptr_t)w->rx_bufs, hi = lo + (size_t)WORKER_BATCH * RX_STRIDE;
+
+	/* Deferred to the end of the batch when it lies in our receive buffers (libdtls
+	 * opens records in place), so that segments of one TCP flow can be merged. */
+	if (w->vnet && w->rx_active && w->n_pend < PEND_MAX && (uintptr_t)d >= lo &&
+	    (uintptr_t)d + n <= hi) {
+		struct pend *e = &w->pend[w->n_pend++];
+		e->t.pkt = (uint8_t *)(uintptr_t)d;
+		e->t.len = n;
+		e->p = p;
+		if (!w->n_held || w->held[w->n_held - 1] != p) {
+			gw_peer_ref(p);
+			w->held[w->n_held++] = p;
+		}
+		return;
+	}
+	tun_write_one(w, p, d, n);
+}
+
+/* Writes the deferred packets: runs of TCP segments of one flow as one super-packet
+ * (GRO done here), the rest one by one. Order within a flow is kept. */
+static void flush_pending(struct worker *w)
+{
+	unsigned n = w->n_pend;
+	uint8_t vnet[OFF_VNET_HDR_LEN];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pend *e = &w->pend[i];
+		(void)off_tcp_parse(e->t.pkt, e->t.len, &e->t);
+		e->done = false;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct pend *e = &w->pend[i];
+		size_t seg, payload;
+		unsigned cnt = 2, last = i;
+		bool closed;
+
+		if (e->done)
+			continue;
+		e->done = true;
+		if (e->t.kind != OFF_TCP_MERGE || (e->t.flags & 0x08 /* PSH */)) {
+			tun_write_one(w, e->p, e->t.pkt, e->t.len);
+			continue;
+		}
+		seg = payload = e->t.len - e->t.hdr_len;
+		w->wr_iov[0] = (struct iovec){ vnet, OFF_VNET_HDR_LEN };
+		w->wr_iov[1] = (struct iovec){ e->t.pkt, e->t.len };
+		closed = false;
+		for (unsigned j = i + 1; j < n && j <= last + MERGE_LOOKAHEAD && !closed; j++) {
+			struct pend *f = &w->pend[j];
+			size_t fs;
+			if (f->done || f->t.kind == OFF_NOT_TCP || !off_tcp_same_flow(&e->t, &f->t))
+				continue;
+			if (f->p != e->p || !off_tcp_can_append(&e->t, payload, &f->t))
+				break; /* the flow goes on with something else: keep its order */
+			fs = f->t.len - f->t.hdr_len;
+			w->wr_iov[cnt++] = (struct iovec){ f->t.pkt + f->t.hdr_len, fs };
+			f->done = true;
+			payload += fs;
+			last = j;
+			closed = fs < seg || (f->t.flags & 0x08) || cnt == MERGE_MAX_SEGS + 1;
+		}
+		if (cnt == 2) {
+			tun_write_one(w, e->p, e->t.pkt, e->t.len);
+			continue;
+		}
+		off_tcp_merge_finish(&e->t, payload, &w->pend[last].t, vnet);
+		if (writev(w->tun_fd, w->wr_iov, (int)cnt) < 0)
+			tun_write_failed(e->p, cnt - 1, errno);
+		else
+			atomic_fetch_add_explicit(&w->gw->st.tun_merged_out, 1, memory_order_relaxed);
+	}
+	for (unsigned i = 0; i < w->n_held; i++)
+		gw_peer_put(w->held[i]);
+	w->n_pend = w->n_held = 0;
+}
+
 /* ---- UDP -> TUN ---- */
 
 /* A handshake record of epoch 0 carrying a ClientHello: a peer (re)starting. */
@@ -57,16 +224,25 @@ static bool is_client_hello(const uint8_t *d, size_t n)
 	return n > 13 && d[0] == 22 && d[3] == 0 && d[4] == 0 && d[13] == 1;
 }
 
-/* Feeds one datagram to a session. */
-static void feed(struct worker *w, struct gw_session *gs, uint8_t *d, size_t n)
+/* Feeds datagrams to a session, all under one hold of its lock. */
+static void feed_many(struct worker *w, struct gw_session *gs, const struct rx_seg *segs,
+		      unsigned n)
 {
 	w->tl.cur = gs;
 	gw_session_lock(gs);
 	/* Errors end the session through the ended callback; drops are counted inside. */
-	GW_IGNORE(dtls_session_handle(gs->s, d, n, w->tl.now));
+	for (unsigned i = 0; i < n; i++)
+		GW_IGNORE(dtls_session_handle(gs->s, segs[i].d, segs[i].n, w->tl.now));
 	gw_session_unlock(gs);
 	w->tl.cur = NULL;
 	gw_session_after(gs);
+}
+
+static void feed(struct worker *w, struct gw_session *gs, uint8_t *d, size_t n)
+{
+	struct rx_seg one = { d, n, 0 };
+
+	feed_many(w, gs, &one, 1);
 }
 
 /* The stateless cookie exchange for a ClientHello without a session to go to (or
@@ -164,6 +340,95 @@ static void rx_one(struct worker *w, const struct sockaddr *from, socklen_t flen
 	gw_session_put(gs);
 }
 
+/* A run of datagrams from one sender, each starting with an application data record:
+ * one map lookup, one lock. Anything else goes one by one through rx_one. */
+static void rx_run(struct worker *w, const struct rx_seg *segs, unsigned n)
+{
+	const struct msghdr *h;
+	const struct sockaddr *from;
+	struct smap_node *node;
+
+	if (!n)
+		return;
+	h = &w->rx_msgs[segs[0].msg].msg_hdr;
+	from = h->msg_name;
+	node = smap_get(w->gw->map, from, h->msg_namelen);
+	if (!node) {
+		for (unsigned i = 0; i < n; i++)
+			rx_one(w, from, h->msg_namelen, segs[i].d, segs[i].n);
+		return;
+	}
+	feed_many(w, gw_session_of(node), segs, n);
+	gw_session_put(gw_session_of(node));
+}
+
+/* The GRO segment size of a received message, or 0. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int v;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+static bool same_sender(const struct msghdr *a, const struct msghdr *b)
+{
+	return a->msg_namelen == b->msg_namelen && !memcmp(a->msg_name, b->msg_name, a->msg_namelen);
+}
+
+/* One recvmmsg batch: split GRO receives, group application data by sender. */
+static void rx_batch(struct worker *w, int n)
+{
+	unsigned ns = 0, run = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &w->rx_msgs[i].msg_hdr;
+		uint8_t *d = w->rx_bufs + (size_t)i * RX_STRIDE;
+		size_t len = w->rx_msgs[i].msg_len, seg = w->gro ? gro_size(h) : 0, first = ns;
+		bool data = true;
+
+		if (h->msg_flags & MSG_TRUNC)
+			continue;
+		if (seg && seg < len)
+			atomic_fetch_add_explicit(&w->gw->st.udp_gro_recvs, 1, memory_order_relaxed);
+		if (!seg || seg > len)
+			seg = len;
+		/* One segment per datagram that GRO glued together (an empty datagram is
+		 * one too, for the session to drop). */
+		size_t off = 0;
+		do {
+			size_t m = len - off < seg ? len - off : seg;
+			if (ns == RX_SEGS_MAX) {
+				/* Many tiny datagrams: out with what we have. */
+				rx_run(w, w->rx_segs + run, ns - run);
+				ns = run = first = 0;
+			}
+			w->rx_segs[ns++] = (struct rx_seg){ d + off, m, (unsigned)i };
+			data &= m > 13 && d[off] == 23; /* application_data */
+			off += m;
+		} while (off < len);
+		if (!data) {
+			/* Handshakes, alerts, garbage: the careful path, in order. */
+			rx_run(w, w->rx_segs + run, first - run);
+			for (unsigned k = first; k < ns; k++)
+				rx_one(w, (struct sockaddr *)h->msg_name, h->msg_namelen, w->rx_segs[k].d,
+				       w->rx_segs[k].n);
+			ns = run = 0;
+			continue;
+		}
+		if (first > run && !same_sender(&w->rx_msgs[w->rx_segs[run].msg].msg_hdr, h)) {
+			rx_run(w, w->rx_segs + run, first - run);
+			run = first;
+		}
+	}
+	rx_run(w, w->rx_segs + run, ns - run);
+}
+
 static void rx(struct worker *w)
 {
 	for (int round = 0; round < WORKER_ROUNDS; round++) {
@@ -172,17 +437,17 @@ static void rx(struct worker *w)
 		for (unsigned i = 0; i < WORKER_BATCH; i++) {
 			w->rx_msgs[i].msg_hdr.msg_namelen = sizeof(w->rx_addr[i]);
 			w->rx_msgs[i].msg_hdr.msg_flags = 0;
+			if (w->gro)
+				w->rx_msgs[i].msg_hdr.msg_controllen = sizeof(w->rx_ctrl[i]);
 		}
 		n = recvmmsg(w->udp_fd, w->rx_msgs, WORKER_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
-		for (int i = 0; i < n; i++) {
-			struct msghdr *h = &w->rx_msgs[i].msg_hdr;
-			if (h->msg_flags & MSG_TRUNC)
-				continue;
-			rx_one(w, (struct sockaddr *)&w->rx_addr[i], h->msg_namelen,
-			       w->rx_bufs + (size_t)i * RX_STRIDE, w->rx_msgs[i].msg_len);
-		}
+		w->rx_active = true;
+		rx_batch(w, n);
+		w->rx_active = false;
+		if (w->n_pend)
+			flush_pending(w);
 		if (n < WORKER_BATCH)
 			return;
 	}
@@ -190,31 +455,66 @@ static void rx(struct worker *w)
 
 /* ---- TUN -> UDP ---- */
 
-static void send_batch(struct worker *w, unsigned m)
+/* A GSO send the kernel refused: from now on one datagram per message. */
+static void gso_off(struct worker *w, int e)
+{
+	static atomic_bool logged;
+
+	w->gso = false;
+	if (!atomic_exchange(&logged, true))
+		log_msg(GW_LOG_WARNING, "UDP segmentation offload refused (%s): sending datagrams "
+			"one by one", strerror(e));
+}
+
+static void send_failed(struct worker *w, unsigned k, unsigned records, int e)
 {
 	struct gateway *gw = w->gw;
-	unsigned sent = 0;
+
+	atomic_fetch_add_explicit(&gw->st.tx_dropped, records, memory_order_relaxed);
+	if (e != EAGAIN && e != ENOBUFS) {
+		char a[GW_ADDRSTRLEN];
+		log_ratelimited(&gw->rl_send, GW_LOG_WARNING, "send to %s: %s",
+				gw_addr_str((struct sockaddr *)&w->tx_addr[k],
+					    w->tx_msgs[k].msg_hdr.msg_namelen, a),
+				strerror(e));
+	}
+}
+
+static void send_batch(struct worker *w, unsigned m)
+{
+	unsigned sent = 0, gso = 0;
 
 	while (sent < m) {
+		struct msghdr *h;
 		int r = sendmmsg(w->udp_fd, w->tx_msgs + sent, m - sent, MSG_DONTWAIT);
+		int e = errno;
+
 		if (r > 0) {
+			for (unsigned i = sent; i < sent + (unsigned)r; i++)
+				gso += w->tx_msgs[i].msg_hdr.msg_iovlen > 1;
 			sent += (unsigned)r;
 			continue;
 		}
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && e == EINTR)
 			continue;
-		/* The first message failed: drop it and go on with the rest. */
-		atomic_fetch_add_explicit(&gw->st.tx_dropped, 1, memory_order_relaxed);
-		if (r < 0 && errno != EAGAIN && errno != ENOBUFS) {
-			char a[GW_ADDRSTRLEN];
-			int e = errno;
-			log_ratelimited(&gw->rl_send, GW_LOG_WARNING, "send to %s: %s",
-					gw_addr_str((struct sockaddr *)&w->tx_addr[sent],
-						    w->tx_msgs[sent].msg_hdr.msg_namelen, a),
-					strerror(e));
+		h = &w->tx_msgs[sent].msg_hdr;
+		if (h->msg_iovlen > 1 && r < 0 &&
+		    (e == EIO || e == EINVAL || e == EOPNOTSUPP || e == ENOPROTOOPT || e == EMSGSIZE)) {
+			/* The first message failed as a GSO send: its datagrams one by one. */
+			gso_off(w, e);
+			for (size_t i = 0; i < h->msg_iovlen; i++)
+				if (sendto(w->udp_fd, h->msg_iov[i].iov_base, h->msg_iov[i].iov_len,
+					   MSG_DONTWAIT, h->msg_name, h->msg_namelen) < 0)
+					send_failed(w, sent, 1, errno);
+			sent++;
+			continue;
 		}
+		/* The first message failed: drop it and go on with the rest. */
+		send_failed(w, sent, (unsigned)h->msg_iovlen, r < 0 ? e : EAGAIN);
 		sent++;
 	}
+	if (gso)
+		atomic_fetch_add_explicit(&w->gw->st.udp_gso_sends, gso, memory_order_relaxed);
 }
 
 static void release(struct gw_session *gs, bool locked, bool sealed, uint64_t now)
@@ -230,19 +530,50 @@ static void release(struct gw_session *gs, bool locked, bool sealed, uint64_t no
 	gw_session_put(gs);
 }
 
-/* Seals the n packets read from TUN and sends them, one sendmmsg per batch.
- * Consecutive packets for one peer share one session reference and one lock. */
+/* Queues record rec for gs's address: appended to the previous message as one more
+ * GSO segment when it goes to the same address and fits, or a message of its own. */
+static void queue_record(struct worker *w, unsigned *m, unsigned k, const struct gw_session *gs,
+			 uint8_t *rec, size_t len)
+{
+	unsigned j = *m;
+
+	w->tx_iov[k] = (struct iovec){ rec, len };
+	if (w->gso && j > 0) {
+		struct msghdr *h = &w->tx_msgs[j - 1].msg_hdr;
+		size_t seg = w->tx_seg[j - 1];
+		/* open: every segment so far had the full size */
+		if (h->msg_namelen == gs->addr_len && len <= seg &&
+		    w->tx_bytes[j - 1] == seg * h->msg_iovlen && h->msg_iovlen < GSO_MAX_SEGS &&
+		    w->tx_bytes[j - 1] + len <= GSO_MAX_BYTES &&
+		    !memcmp(&w->tx_addr[j - 1], &gs->addr, gs->addr_len)) {
+			h->msg_iovlen++;
+			w->tx_bytes[j - 1] += len;
+			return;
+		}
+	}
+	memcpy(&w->tx_addr[j], &gs->addr, gs->addr_len);
+	w->tx_msgs[j].msg_hdr.msg_namelen = gs->addr_len;
+	w->tx_msgs[j].msg_hdr.msg_iov = &w->tx_iov[k];
+	w->tx_msgs[j].msg_hdr.msg_iovlen = 1;
+	w->tx_seg[j] = w->tx_bytes[j] = len;
+	*m = j + 1;
+}
+
+/* Seals the n packets of w->rec and sends them, one sendmmsg per batch (and one
+ * GSO message per run of equal-sized records to one peer). Consecutive packets for
+ * one peer share one session reference and one lock (taken again every LOCK_BATCH
+ * records, so the receiving side is not kept waiting long). */
 static void seal_and_send(struct worker *w, const struct gw_gen *gen, unsigned n)
 {
 	struct gateway *gw = w->gw;
 	struct gw_peer *last = NULL;
 	struct gw_session *gs = NULL;
 	bool locked = false, sealed = false;
-	unsigned m = 0;
+	unsigned m = 0, k = 0, under_lock = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *pkt = w->tx_bufs + (size_t)i * TX_STRIDE + DTLS_HEADROOM, *rec;
-		size_t len = w->tx_len[i], rec_len;
+		uint8_t *pkt = w->rec[i], *rec;
+		size_t len = w->rec_len[i], rec_len;
 		const struct peer_policy *pol = policy_route_packet(gen->set, pkt, len);
 		struct gw_peer *p = pol ? gw_gen_peer(gen, pol) : NULL;
 		int rc;
@@ -270,10 +601,17 @@ static void seal_and_send(struct worker *w, const struct gw_gen *gen, unsigned n
 					"peer %s: no session: packet dropped", p->pol.name);
 			continue;
 		}
+		if (locked && under_lock >= LOCK_BATCH) {
+			gw_session_unlock(gs);
+			gw_session_after(gs);
+			locked = false;
+		}
 		if (!locked) {
 			gw_session_lock(gs);
 			locked = true;
+			under_lock = 0;
 		}
+		under_lock++;
 		rc = dtls_session_seal(gs->s, pkt, len, &rec, &rec_len);
 		if (rc < 0) {
 			if (rc == DTLS_ERR_RECORD_OVERFLOW)
@@ -286,13 +624,26 @@ static void seal_and_send(struct worker *w, const struct gw_gen *gen, unsigned n
 		sealed = true;
 		atomic_fetch_add_explicit(&p->c.tx_packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&p->c.tx_bytes, len, memory_order_relaxed);
-		memcpy(&w->tx_addr[m], &gs->addr, gs->addr_len);
-		w->tx_msgs[m].msg_hdr.msg_namelen = gs->addr_len;
-		w->tx_iov[m].iov_base = rec;
-		w->tx_iov[m].iov_len = rec_len;
-		m++;
+		queue_record(w, &m, k++, gs, rec, rec_len);
 	}
 	release(gs, locked, sealed, w->tl.now);
+	for (unsigned j = 0; j < m; j++) {
+		struct msghdr *h = &w->tx_msgs[j].msg_hdr;
+		if (h->msg_iovlen > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = (uint16_t)w->tx_seg[j];
+			h->msg_control = w->tx_ctrl[j].buf;
+			h->msg_controllen = sizeof(w->tx_ctrl[j].buf);
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		} else {
+			h->msg_control = NULL;
+			h->msg_controllen = 0;
+		}
+	}
 	if (m)
 		send_batch(w, m);
 }
@@ -311,34 +662,109 @@ static void tun_lost(struct worker *w, int err)
 			"packets are carried any more; restart dtlsgwd", strerror(err));
 }
 
-static void tx(struct worker *w)
+/* One packet from the TUN queue into pkt (and its virtio-net header into *vh when the
+ * queue has them): its length, 0 when there is nothing more to read now, -1 for a
+ * packet to skip. */
+static ssize_t tun_read(struct worker *w, uint8_t *pkt, struct off_vnet *vh, bool *lost)
 {
 	struct gateway *gw = w->gw;
-	const struct gw_gen *gen = atomic_load(&gw->gen);
+	uint8_t raw[OFF_VNET_HDR_LEN];
+	ssize_t r;
+
+	for (;;) {
+		if (w->vnet) {
+			struct iovec iov[2] = { { raw, sizeof(raw) }, { pkt, TX_CAP } };
+			r = readv(w->tun_fd, iov, 2);
+		} else {
+			r = read(w->tun_fd, pkt, TX_CAP);
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (r <= 0) {
+		if (r < 0 && errno != EAGAIN)
+			atomic_fetch_add_explicit(&gw->st.tun_read_errors, 1, memory_order_relaxed);
+		if (r < 0 && errno == EBADFD) {
+			tun_lost(w, errno);
+			*lost = true;
+		}
+		return 0;
+	}
+	if (!w->vnet)
+		return r;
+	if (r < OFF_VNET_HDR_LEN) {
+		atomic_fetch_add_explicit(&gw->st.tun_read_errors, 1, memory_order_relaxed);
+		return -1;
+	}
+	off_vnet_parse(raw, vh);
+	return r - OFF_VNET_HDR_LEN;
+}
+
+/* Cuts the super-packet pkt[0..len) into segments in the segment slots and adds them
+ * to the batch, sealing and sending the batch whenever it is full. */
+static void add_super(struct worker *w, const struct gw_gen *gen, const struct off_vnet *vh,
+		      const uint8_t *pkt, size_t len, unsigned *nrec, unsigned *nbig,
+		      unsigned *nseg)
+{
+	struct gateway *gw = w->gw;
+	struct off_super s;
+
+	if (off_super_parse(vh, pkt, len, &s) < 0 || s.hdr_len + (size_t)s.seg_size > w->seg_cap) {
+		atomic_fetch_add_explicit(&gw->st.oversize, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&gw->st.tun_super_in, 1, memory_order_relaxed);
+	for (size_t i = 0; i < s.n_segs; i++) {
+		uint8_t *seg;
+		if (*nseg == SEG_SLOTS || *nrec == TX_RECS) {
+			/* Full: out with it. The super-packet's own slot is not part of the
+			 * batch, so it survives. */
+			seal_and_send(w, gen, *nrec);
+			*nrec = *nseg = *nbig = 0;
+		}
+		seg = w->seg_bufs + (size_t)(*nseg)++ * w->seg_stride + DTLS_HEADROOM;
+		w->rec[*nrec] = seg;
+		w->rec_len[(*nrec)++] = off_super_segment(&s, pkt, i, seg);
+	}
+}
+
+static void tx(struct worker *w)
+{
+	const struct gw_gen *gen = atomic_load(&w->gw->gen);
 
 	for (int round = 0; round < WORKER_ROUNDS; round++) {
-		unsigned n = 0;
+		unsigned nrec = 0, nbig = 0, nseg = 0;
+		bool more = true, lost = false;
 
-		while (n < WORKER_BATCH) {
-			ssize_t r = read(w->tun_fd, w->tx_bufs + (size_t)n * TX_STRIDE + DTLS_HEADROOM,
-					 TX_CAP);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				if (r < 0 && errno != EAGAIN)
-					atomic_fetch_add_explicit(&gw->st.tun_read_errors, 1,
-								  memory_order_relaxed);
-				if (r < 0 && errno == EBADFD) {
-					tun_lost(w, errno);
-					return;
-				}
+		while (nbig < WORKER_BATCH && nrec < TX_RECS) {
+			uint8_t *pkt = w->tx_bufs + (size_t)nbig * TX_STRIDE + DTLS_HEADROOM;
+			struct off_vnet vh = { 0 };
+			ssize_t r = tun_read(w, pkt, &vh, &lost);
+
+			if (r == 0) {
+				more = false;
 				break;
 			}
-			w->tx_len[n++] = (size_t)r;
+			if (r < 0)
+				continue;
+			if (w->vnet && vh.gso_type != OFF_GSO_NONE) {
+				add_super(w, gen, &vh, pkt, (size_t)r, &nrec, &nbig, &nseg);
+				continue;
+			}
+			if (w->vnet && (vh.flags & OFF_F_NEEDS_CSUM) &&
+			    off_csum_finish(&vh, pkt, (size_t)r) < 0) {
+				atomic_fetch_add_explicit(&w->gw->st.tun_read_errors, 1,
+							  memory_order_relaxed);
+				continue;
+			}
+			w->rec[nrec] = pkt;
+			w->rec_len[nrec++] = (size_t)r;
+			nbig++;
 		}
-		if (n)
-			seal_and_send(w, gen, n);
-		if (n < WORKER_BATCH)
+		if (nrec)
+			seal_and_send(w, gen, nrec);
+		if (!more || lost)
 			return;
 	}
 }
@@ -389,30 +815,56 @@ static int watch(int epfd, int fd, uint32_t tag)
 
 int worker_new(struct gateway *gw, unsigned id, int udp_fd, int tun_fd, struct worker **out)
 {
-	struct worker *w = calloc(1, sizeof(*w));
+	struct worker *w = aligned_alloc(64, (sizeof(struct worker) + 63) & ~(size_t)63);
 	int rc = -ENOMEM;
 
 	if (!w)
 		return -ENOMEM;
+	memset(w, 0, sizeof(*w));
 	w->gw = gw;
 	w->id = id;
 	w->udp_fd = udp_fd;
 	w->tun_fd = tun_fd;
 	w->epfd = w->stop_fd = -1;
 	atomic_init(&w->qs, 0);
-	w->tl = (struct gw_thread){ .gw = gw, .udp_fd = udp_fd, .tun_fd = tun_fd };
+	w->tl = (struct gw_thread){ .gw = gw, .udp_fd = udp_fd, .tun_fd = tun_fd, .w = w };
+	w->vnet = gw->tun && (tun_offloads(gw->tun) & TUN_OFF_VNET);
+	if (gw->cfg && gw->cfg->offload) {
+		w->gso = udp_gso_supported(udp_fd);
+		w->gro = udp_enable_gro(udp_fd);
+		if (id == 0)
+			log_info("UDP offloads: segmentation %s, receive coalescing %s",
+				 w->gso ? "on" : "off (the kernel refuses it)",
+				 w->gro ? "on" : "off (the kernel refuses it)");
+	}
+	w->seg_stride = (DTLS_HEADROOM + (size_t)gw->tun_mtu + DTLS_TAILROOM + 63) & ~(size_t)63;
+	w->seg_cap = gw->tun_mtu;
 	w->rx_bufs = malloc((size_t)WORKER_BATCH * RX_STRIDE);
 	w->tx_bufs = malloc((size_t)WORKER_BATCH * TX_STRIDE);
-	if (!w->rx_bufs || !w->tx_bufs)
+	w->rx_segs = calloc(RX_SEGS_MAX, sizeof(*w->rx_segs));
+	if (!w->rx_bufs || !w->tx_bufs || !w->rx_segs)
 		goto fail;
+	if (w->vnet) {
+		w->seg_bufs = malloc(SEG_SLOTS * w->seg_stride);
+		w->pend = calloc(PEND_MAX, sizeof(*w->pend));
+		w->held = calloc(PEND_MAX, sizeof(*w->held));
+		w->wr_iov = calloc(MERGE_MAX_SEGS + 1, sizeof(*w->wr_iov));
+		if (!w->seg_bufs || !w->pend || !w->held || !w->wr_iov)
+			goto fail;
+	}
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {
 		w->rx_iov[i] = (struct iovec){ w->rx_bufs + (size_t)i * RX_STRIDE, RX_CAP };
 		w->rx_msgs[i].msg_hdr = (struct msghdr){ .msg_name = &w->rx_addr[i],
 							 .msg_namelen = sizeof(w->rx_addr[i]),
 							 .msg_iov = &w->rx_iov[i], .msg_iovlen = 1 };
+		if (w->gro) {
+			w->rx_msgs[i].msg_hdr.msg_control = w->rx_ctrl[i].buf;
+			w->rx_msgs[i].msg_hdr.msg_controllen = sizeof(w->rx_ctrl[i].buf);
+		}
+	}
+	for (unsigned i = 0; i < TX_RECS; i++)
 		w->tx_msgs[i].msg_hdr = (struct msghdr){ .msg_name = &w->tx_addr[i],
 							 .msg_iov = &w->tx_iov[i], .msg_iovlen = 1 };
-	}
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		rc = -errno;
@@ -464,5 +916,10 @@ void worker_free(struct worker *w)
 		close(w->udp_fd);
 	free(w->rx_bufs);
 	free(w->tx_bufs);
+	free(w->rx_segs);
+	free(w->seg_bufs);
+	free(w->pend);
+	free(w->held);
+	free(w->wr_iov);
 	free(w);
 }

@@ -41,4 +41,13 @@ int worker_udp_fd(const struct worker *w);
 /* The quiescent-state counter: odd while the worker runs, even while it sleeps. */
 uint64_t worker_qs(const struct worker *w);
 
+/*
+ * A packet opened for peer p goes to the worker's TUN queue (called by the data
+ * callback on the worker's thread). With offloads it waits for the end of the
+ * receive batch if it lies in the worker's receive buffers, so that consecutive TCP
+ * segments of one flow go in as one super-packet; otherwise it is written at once.
+ * A failed write is counted as a tun drop of p.
+ */
+void worker_tun_write(struct worker *w, struct gw_peer *p, const uint8_t *d, size_t n);
+
 #endif

@@ -31,6 +31,14 @@
 
 /* tun_open flags */
 #define TUN_OPEN_NONBLOCK 0x1u /* queue fds are O_NONBLOCK (for epoll workers) */
+#define TUN_OPEN_OFFLOAD 0x2u  /* try IFF_VNET_HDR and TUNSETOFFLOAD: see tun_offloads() */
+
+/* tun_offloads() bits: what TUN_OPEN_OFFLOAD obtained from the kernel. */
+#define TUN_OFF_VNET 0x1u /* every packet read or written starts with a virtio-net
+			   * header of OFF_VNET_HDR_LEN bytes (tun/offload.h) */
+#define TUN_OFF_CSUM 0x2u /* reads may carry a partial checksum (NEEDS_CSUM) */
+#define TUN_OFF_TSO 0x4u  /* reads may be TCP super-packets (IPv4 and IPv6) */
+#define TUN_OFF_USO 0x8u  /* reads may be UDP super-packets */
 
 struct tun_error {
 	char msg[256];
@@ -47,6 +55,15 @@ struct tun_dev;
  */
 int tun_open(const char *name, unsigned n_queues, unsigned flags, struct tun_dev **out,
 	     struct tun_error *err) TUN_MUST_CHECK;
+
+/*
+ * With TUN_OPEN_OFFLOAD, each queue is opened with IFF_VNET_HDR (falling back to none
+ * if an existing device of that name was made without it) and the device is offered
+ * checksum, TSO and USO offloads, then the first two, then checksum only, until the
+ * kernel takes one set. Returns the TUN_OFF_* bits in force (0 without the flag).
+ * Without TUN_OFF_VNET the queues carry bare IP packets, as without the flag.
+ */
+unsigned tun_offloads(const struct tun_dev *dev);
 
 /* The interface name the kernel gave. Valid until tun_teardown(). */
 const char *tun_name(const struct tun_dev *dev);

@@ -27,6 +27,7 @@ struct tun_dev {
 	int ifindex;
 	int *fds;
 	unsigned n_fds;
+	unsigned offloads;       /* TUN_OFF_* */
 	struct nl_sock *nl;      /* connected NETLINK_ROUTE socket */
 	int nl_errno;            /* errno of the kernel's last netlink error reply */
 	struct tun_list addrs;   /* added by tun_add_address, oldest first */
