@@ -28,11 +28,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-/* privdrop.c is compiled in here until daemon/CMakeLists.txt puts it in
- * dtlsgw_daemon (a library member that is not needed is not linked, so both can
- * coexist); then this can include daemon/privdrop.h instead. Nothing below uses
- * privdrop.c's internals. */
-#include "daemon/privdrop.c"
+#include "daemon/privdrop.h"
 #include "harness.h"
 
 /* capset(2) of effective = permitted = inheritable = m, for the test's own setup */
