@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "daemon/gateway.h"
 #include "daemon/control_ops.h"
 #include "daemon/privdrop.h"
+#include "daemon/secret_file.h"
 
 #define STOP_WAIT_MS 1000
 
@@ -188,6 +190,12 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
+	}
+	/* Key files may belong to the user the daemon will run as. */
+	if (strcmp(user, "root") != 0) {
+		struct passwd *pw = getpwnam(user);
+		if (pw)
+			secret_file_set_owner(pw->pw_uid);
 	}
 	cfg = load(path, check);
 	/* Reloads read the file again after daemon() has moved to "/". */

@@ -8,6 +8,14 @@
 
 #include "daemon/secret_file.h"
 
+/* The user the daemon runs as after dropping root, set once at start-up. */
+static uid_t drop_owner = (uid_t)-1;
+
+void secret_file_set_owner(uid_t uid)
+{
+	drop_owner = uid;
+}
+
 static int fail(int err, char *why, size_t whylen, const char *msg)
 {
 	if (why && whylen)
@@ -41,7 +49,7 @@ int secret_file_open(const char *path, char *why, size_t whylen)
 		bad = "is writable by others; chmod 600";
 	else if (st.st_mode & (S_IXGRP | S_IXOTH))
 		bad = "is accessible by others; chmod 600";
-	else if (st.st_uid != 0 && st.st_uid != geteuid())
+	else if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != drop_owner)
 		bad = "is not owned by root or the daemon's user";
 	if (bad) {
 		close(fd);

@@ -1,14 +1,19 @@
 /*
  * Files that hold secrets (PSK files, private keys). Like ssh with its keys, they
  * are refused unless they are regular files that only their owner may access, and
- * that owner is root or the daemon's own user.
+ * that owner is root, the daemon's own user, or the user it drops to.
  */
 #ifndef DTLSGW_DAEMON_SECRET_FILE_H
 #define DTLSGW_DAEMON_SECRET_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define SECRET_FILE_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Also accept files owned by uid: the user a daemon started as root drops to (it reads
+ * the files again on reload, as that user). Set once, before any file is read. */
+void secret_file_set_owner(uid_t uid);
 
 /* Open path read-only after checking it (on the open descriptor, so no race).
  * Returns the fd, or -errno / -EPERM with why set, e.g. "is readable by others;

@@ -16,8 +16,13 @@ trap_user() { userdel "$user" 2>/dev/null || true; }
 NET_CLEANUP+=(trap_user)
 
 pair_setup || { fail setup; finish; }
-# The daemon reads its configuration again on reload, as that user.
-chown "$user" "$NET_WORK/a.conf" "$NET_WORK/b.conf"
+# The daemon reads its configuration again on reload, as that user; a's key is in a
+# file of its own, owned by that user and readable by nobody else.
+key=$(sed -n 's/^psk = //p' "$NET_WORK/a.conf" | head -1)
+printf '%s\n' "$key" >"$NET_WORK/a.psk"
+chmod 600 "$NET_WORK/a.psk"
+sed -i "s|^psk = .*|psk_file = $NET_WORK/a.psk|" "$NET_WORK/a.conf"
+chown "$user" "$NET_WORK/a.conf" "$NET_WORK/b.conf" "$NET_WORK/a.psk"
 chmod 711 "$NET_WORK"
 GW_USER=$user
 gw_start b "$NET_WORK/b.conf"
