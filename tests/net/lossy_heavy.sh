@@ -79,25 +79,7 @@ check "capture on b's TUN ready" wait_for 10 grep -q READY "$NET_WORK/tuncap.out
 
 head -c $((MB * 1024 * 1024)) /dev/urandom >"$NET_WORK/blob"
 want=$(sha256sum "$NET_WORK/blob" | cut -d' ' -f1)
-nsx_bg b python3 -c '
-import hashlib, socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.10.2.1", 6000))
-s.listen(1)
-s.settimeout(200)
-c, _ = s.accept()
-c.settimeout(200)
-h, n = hashlib.sha256(), 0
-while True:
-    d = c.recv(1 << 16)
-    if not d:
-        break
-    h.update(d)
-    n += len(d)
-c.sendall(b"k")
-print(h.hexdigest(), n)
-' >"$NET_WORK/recv.out" 2>&1
+nsx_bg b python3 "$(dirname "$0")/tcp_sink.py" 10.10.2.1 6000 >"$NET_WORK/recv.out" 2>&1
 RECV_PID=$BG_PID
 wait_for 5 listening b 6000
 replay_b0=$(peer_drop b a replay)
