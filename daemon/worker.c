@@ -39,7 +39,7 @@ enum { EV_STOP, EV_UDP, EV_TUN };
 
 /* A decrypted packet that waits for the end of the receive batch to be written. */
 struct pend {
-	struct off_tcp t; /* t.pkt, t.len: the packet, in a receive slot */
+	struct off_pkt t; /* t.pkt, t.len: the packet, in a receive slot */
 	struct gw_peer *p;
 	bool done;
 };
@@ -70,6 +70,8 @@ struct worker {
 	bool vnet;        /* the TUN queue carries virtio-net headers */
 	bool gso, gro;    /* UDP GSO on send, GRO on receive */
 	bool rx_active;   /* inside a receive batch: TUN writes may be deferred */
+	bool merge_tcp;   /* TCP segments are merged for the TUN write (vnet) */
+	bool merge_udp;   /* and UDP datagrams (the device takes USO) */
 	_Atomic uint64_t qs;
 	struct gw_thread tl;
 
@@ -85,6 +87,7 @@ struct worker {
 	struct gw_peer **held;    /* peer references held for pend (PEND_MAX) */
 	unsigned n_held;
 	struct iovec *wr_iov;     /* MERGE_MAX_SEGS + 1 */
+	unsigned *wr_pend;        /* the pend index of each wr_iov */
 
 	uint8_t *tx_bufs;         /* WORKER_BATCH slots of TX_STRIDE */
 	uint8_t *seg_bufs;        /* SEG_SLOTS slots of seg_stride (offloads only) */
@@ -158,16 +161,33 @@ void worker_tun_write(struct worker *w, struct gw_peer *p, const uint8_t *d, siz
 	tun_write_one(w, p, d, n);
 }
 
-/* Writes the deferred packets: runs of TCP segments of one flow as one super-packet
- * (GRO done here), the rest one by one. Order within a flow is kept. */
+/* The kernel refused a merged packet: no more merging of that protocol. */
+static void merge_off(struct worker *w, bool udp, int e)
+{
+	static atomic_bool logged;
+
+	if (udp)
+		w->merge_udp = false;
+	else
+		w->merge_tcp = false;
+	if (!atomic_exchange(&logged, true))
+		log_msg(GW_LOG_WARNING, "tun: a merged %s packet was refused (%s): writing them "
+			"one by one", udp ? "UDP" : "TCP", strerror(e));
+}
+
+/* Writes the deferred packets: runs of TCP segments (and UDP datagrams, where the
+ * device takes UDP super-packets) of one flow as one super-packet (GRO done here),
+ * the rest one by one. Order within a flow is kept. */
 static void flush_pending(struct worker *w)
 {
 	unsigned n = w->n_pend;
-	uint8_t vnet[OFF_VNET_HDR_LEN];
+	uint8_t vnet[OFF_VNET_HDR_LEN], save[128];
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pend *e = &w->pend[i];
-		(void)off_tcp_parse(e->t.pkt, e->t.len, &e->t);
+		(void)off_pkt_parse(e->t.pkt, e->t.len, w->merge_udp, &e->t);
+		if (e->t.kind == OFF_MERGE && (e->t.proto == IPPROTO_TCP ? !w->merge_tcp : 0))
+			e->t.kind = OFF_ALONE;
 		e->done = false;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -179,37 +199,52 @@ static void flush_pending(struct worker *w)
 		if (e->done)
 			continue;
 		e->done = true;
-		if (e->t.kind != OFF_TCP_MERGE || (e->t.flags & 0x08 /* PSH */)) {
+		if (e->t.kind != OFF_MERGE || e->t.hdr_len > sizeof(save) ||
+		    (e->t.proto == IPPROTO_TCP && (e->t.flags & 0x08 /* PSH */))) {
 			tun_write_one(w, e->p, e->t.pkt, e->t.len);
 			continue;
 		}
 		seg = payload = e->t.len - e->t.hdr_len;
 		w->wr_iov[0] = (struct iovec){ vnet, OFF_VNET_HDR_LEN };
 		w->wr_iov[1] = (struct iovec){ e->t.pkt, e->t.len };
+		w->wr_pend[1] = i;
 		closed = false;
 		for (unsigned j = i + 1; j < n && j <= last + MERGE_LOOKAHEAD && !closed; j++) {
 			struct pend *f = &w->pend[j];
 			size_t fs;
-			if (f->done || f->t.kind == OFF_NOT_TCP || !off_tcp_same_flow(&e->t, &f->t))
+			if (f->done || f->t.kind == OFF_OTHER || !off_same_flow(&e->t, &f->t))
 				continue;
-			if (f->p != e->p || !off_tcp_can_append(&e->t, payload, &f->t))
+			if (f->p != e->p || !off_can_append(&e->t, payload, &f->t))
 				break; /* the flow goes on with something else: keep its order */
 			fs = f->t.len - f->t.hdr_len;
+			w->wr_pend[cnt] = j;
 			w->wr_iov[cnt++] = (struct iovec){ f->t.pkt + f->t.hdr_len, fs };
 			f->done = true;
 			payload += fs;
 			last = j;
-			closed = fs < seg || (f->t.flags & 0x08) || cnt == MERGE_MAX_SEGS + 1;
+			closed = fs < seg || (f->t.proto == IPPROTO_TCP && (f->t.flags & 0x08)) ||
+				 cnt == MERGE_MAX_SEGS + 1;
 		}
 		if (cnt == 2) {
 			tun_write_one(w, e->p, e->t.pkt, e->t.len);
 			continue;
 		}
-		off_tcp_merge_finish(&e->t, payload, &w->pend[last].t, vnet);
-		if (writev(w->tun_fd, w->wr_iov, (int)cnt) < 0)
-			tun_write_failed(e->p, cnt - 1, errno);
-		else
+		off_merge_finish(&e->t, payload, &w->pend[last].t, vnet, save);
+		if (writev(w->tun_fd, w->wr_iov, (int)cnt) >= 0) {
 			atomic_fetch_add_explicit(&w->gw->st.tun_merged_out, 1, memory_order_relaxed);
+			continue;
+		}
+		if (errno != EINVAL && errno != EOPNOTSUPP) {
+			tun_write_failed(e->p, cnt - 1, errno);
+			continue;
+		}
+		/* Refused as a super-packet: put it back and write them one by one. */
+		merge_off(w, e->t.proto == IPPROTO_UDP, errno);
+		off_merge_undo(&e->t, save);
+		for (unsigned k = 1; k < cnt; k++) {
+			struct pend *f = &w->pend[w->wr_pend[k]];
+			tun_write_one(w, f->p, f->t.pkt, f->t.len);
+		}
 	}
 	for (unsigned i = 0; i < w->n_held; i++)
 		gw_peer_put(w->held[i]);
@@ -849,8 +884,11 @@ int worker_new(struct gateway *gw, unsigned id, int udp_fd, int tun_fd, struct w
 		w->pend = calloc(PEND_MAX, sizeof(*w->pend));
 		w->held = calloc(PEND_MAX, sizeof(*w->held));
 		w->wr_iov = calloc(MERGE_MAX_SEGS + 1, sizeof(*w->wr_iov));
-		if (!w->seg_bufs || !w->pend || !w->held || !w->wr_iov)
+		w->wr_pend = calloc(MERGE_MAX_SEGS + 1, sizeof(*w->wr_pend));
+		if (!w->seg_bufs || !w->pend || !w->held || !w->wr_iov || !w->wr_pend)
 			goto fail;
+		w->merge_tcp = true;
+		w->merge_udp = tun_offloads(gw->tun) & TUN_OFF_USO;
 	}
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {
 		w->rx_iov[i] = (struct iovec){ w->rx_bufs + (size_t)i * RX_STRIDE, RX_CAP };
@@ -921,5 +959,6 @@ void worker_free(struct worker *w)
 	free(w->pend);
 	free(w->held);
 	free(w->wr_iov);
+	free(w->wr_pend);
 	free(w);
 }

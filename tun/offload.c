@@ -260,68 +260,82 @@ size_t off_super_segment(const struct off_super *s, const uint8_t *pkt, size_t i
 
 /* ---- towards the TUN device ---- */
 
-enum off_tcp_kind off_tcp_parse(uint8_t *pkt, size_t len, struct off_tcp *t)
+enum off_kind off_pkt_parse(uint8_t *pkt, size_t len, bool udp, struct off_pkt *t)
 {
-	unsigned doff;
 	size_t l4_len;
 
 	memset(t, 0, sizeof(*t));
 	t->pkt = pkt;
 	t->len = len;
-	t->kind = OFF_NOT_TCP;
+	t->kind = OFF_OTHER;
 	if (len < 20)
-		return OFF_NOT_TCP;
+		return OFF_OTHER;
 	if (pkt[0] >> 4 == 4) {
 		unsigned ihl = (pkt[0] & 15u) * 4;
-		if (ihl < 20 || len < ihl || pkt[9] != IPPROTO_TCP || get16(pkt + 2) != len ||
-		    (get16(pkt + 6) & 0x3fff))
-			return OFF_NOT_TCP;
+		if (ihl < 20 || len < ihl || get16(pkt + 2) != len || (get16(pkt + 6) & 0x3fff))
+			return OFF_OTHER;
 		t->ip_len = (uint16_t)ihl;
+		t->proto = pkt[9];
 	} else if (pkt[0] >> 4 == 6) {
-		if (len < 40 || pkt[6] != IPPROTO_TCP || (size_t)get16(pkt + 4) + 40 != len)
-			return OFF_NOT_TCP;
+		if (len < 40 || (size_t)get16(pkt + 4) + 40 != len)
+			return OFF_OTHER;
 		t->ip_len = 40;
+		t->proto = pkt[6];
 		t->v6 = true;
 	} else {
-		return OFF_NOT_TCP;
+		return OFF_OTHER;
 	}
-	if (len < (size_t)t->ip_len + 20)
-		return OFF_NOT_TCP;
-	doff = (pkt[t->ip_len + 12] >> 4) * 4u;
-	if (doff < 20 || (size_t)t->ip_len + doff > len)
-		return OFF_NOT_TCP;
-	t->hdr_len = (uint16_t)(t->ip_len + doff);
-	t->seq = get32(pkt + t->ip_len + 4);
-	t->flags = pkt[t->ip_len + 13];
-	t->kind = OFF_TCP_ALONE;
-	if ((!t->v6 && t->ip_len != 20) || !(t->flags & TCP_ACK) ||
-	    (t->flags & (uint8_t)~(TCP_ACK | TCP_PSH)) || len == t->hdr_len)
-		return OFF_TCP_ALONE;
 	l4_len = len - t->ip_len;
-	if ((!t->v6 && !csum_ok(off_csum_add(pkt, 20, 0))) ||
-	    !csum_ok(off_csum_pseudo(pkt, t->v6, IPPROTO_TCP, l4_len) +
+	if (t->proto == IPPROTO_TCP) {
+		unsigned doff;
+		if (l4_len < 20)
+			return OFF_OTHER;
+		doff = (pkt[t->ip_len + 12] >> 4) * 4u;
+		if (doff < 20 || doff > l4_len)
+			return OFF_OTHER;
+		t->hdr_len = (uint16_t)(t->ip_len + doff);
+		t->seq = get32(pkt + t->ip_len + 4);
+		t->flags = pkt[t->ip_len + 13];
+		t->kind = OFF_ALONE;
+		if (!(t->flags & TCP_ACK) || (t->flags & (uint8_t)~(TCP_ACK | TCP_PSH)))
+			return OFF_ALONE;
+	} else if (t->proto == IPPROTO_UDP && udp) {
+		if (l4_len < 8 || get16(pkt + t->ip_len + 4) != l4_len)
+			return OFF_OTHER;
+		t->hdr_len = (uint16_t)(t->ip_len + 8);
+		t->kind = OFF_ALONE;
+	} else {
+		return OFF_OTHER;
+	}
+	if ((!t->v6 && t->ip_len != 20) || len == t->hdr_len)
+		return OFF_ALONE;
+	if (!t->v6 && !csum_ok(off_csum_add(pkt, 20, 0)))
+		return OFF_ALONE;
+	/* A UDP checksum of 0 over IPv4 is "none": nothing to check. */
+	if (!(t->proto == IPPROTO_UDP && !t->v6 && !get16(pkt + 26)) &&
+	    !csum_ok(off_csum_pseudo(pkt, t->v6, t->proto, l4_len) +
 		     off_csum_add(pkt + t->ip_len, l4_len, 0)))
-		return OFF_TCP_ALONE;
-	t->kind = OFF_TCP_MERGE;
-	return OFF_TCP_MERGE;
+		return OFF_ALONE;
+	t->kind = OFF_MERGE;
+	return OFF_MERGE;
 }
 
-bool off_tcp_same_flow(const struct off_tcp *a, const struct off_tcp *b)
+bool off_same_flow(const struct off_pkt *a, const struct off_pkt *b)
 {
-	if (a->v6 != b->v6 || memcmp(a->pkt + a->ip_len, b->pkt + b->ip_len, 4))
+	if (a->v6 != b->v6 || a->proto != b->proto ||
+	    memcmp(a->pkt + a->ip_len, b->pkt + b->ip_len, 4))
 		return false;
 	return a->v6 ? !memcmp(a->pkt + 8, b->pkt + 8, 32) : !memcmp(a->pkt + 12, b->pkt + 12, 8);
 }
 
-bool off_tcp_can_append(const struct off_tcp *first, size_t payload, const struct off_tcp *next)
+bool off_can_append(const struct off_pkt *first, size_t payload, const struct off_pkt *next)
 {
 	const uint8_t *a = first->pkt, *b = next->pkt;
 	size_t seg = first->len - first->hdr_len, nseg = next->len - next->hdr_len;
 
-	if (next->kind != OFF_TCP_MERGE || first->kind != OFF_TCP_MERGE ||
+	if (next->kind != OFF_MERGE || first->kind != OFF_MERGE || next->proto != first->proto ||
 	    next->hdr_len != first->hdr_len || nseg > seg ||
-	    first->hdr_len + payload + nseg > MERGED_MAX ||
-	    next->seq != first->seq + (uint32_t)payload)
+	    first->hdr_len + payload + nseg > MERGED_MAX)
 		return false;
 	if (!first->v6) {
 		/* TOS, fragment flags, TTL */
@@ -330,6 +344,10 @@ bool off_tcp_can_append(const struct off_tcp *first, size_t payload, const struc
 	} else if (memcmp(a, b, 4) || a[7] != b[7]) { /* class, flow label, hop limit */
 		return false;
 	}
+	if (first->proto == IPPROTO_UDP)
+		return true;
+	if (next->seq != first->seq + (uint32_t)payload)
+		return false;
 	a += first->ip_len;
 	b += next->ip_len;
 	/* the ack number; the flags but PSH; the options */
@@ -337,21 +355,23 @@ bool off_tcp_can_append(const struct off_tcp *first, size_t payload, const struc
 	       !memcmp(a + 20, b + 20, first->hdr_len - first->ip_len - 20u);
 }
 
-void off_tcp_merge_finish(struct off_tcp *first, size_t payload, const struct off_tcp *last,
-			  uint8_t vnet[OFF_VNET_HDR_LEN])
+void off_merge_finish(struct off_pkt *first, size_t payload, const struct off_pkt *last,
+		      uint8_t vnet[OFF_VNET_HDR_LEN], uint8_t *save)
 {
-	uint8_t *pkt = first->pkt, *th = pkt + first->ip_len;
-	size_t total = first->hdr_len + payload;
+	uint8_t *pkt = first->pkt, *l4 = pkt + first->ip_len;
+	size_t total = first->hdr_len + payload, l4_len = total - first->ip_len;
+	bool tcp = first->proto == IPPROTO_TCP;
 	uint16_t partial;
 	struct off_vnet h = {
 		.flags = OFF_F_NEEDS_CSUM,
-		.gso_type = first->v6 ? OFF_GSO_TCPV6 : OFF_GSO_TCPV4,
+		.gso_type = !tcp ? OFF_GSO_UDP_L4 : first->v6 ? OFF_GSO_TCPV6 : OFF_GSO_TCPV4,
 		.hdr_len = first->hdr_len,
 		.gso_size = (uint16_t)(first->len - first->hdr_len),
 		.csum_start = first->ip_len,
-		.csum_offset = 16,
+		.csum_offset = tcp ? 16 : 6,
 	};
 
+	memcpy(save, pkt, first->hdr_len);
 	if (!first->v6) {
 		put16(pkt + 2, (uint16_t)total);
 		memset(pkt + 10, 0, 2);
@@ -359,9 +379,18 @@ void off_tcp_merge_finish(struct off_tcp *first, size_t payload, const struct of
 	} else {
 		put16(pkt + 4, (uint16_t)(total - 40));
 	}
-	memcpy(th + 14, last->pkt + last->ip_len + 14, 2);
-	th[13] |= last->flags & TCP_PSH;
-	partial = off_csum_fold(off_csum_pseudo(pkt, first->v6, IPPROTO_TCP, total - first->ip_len));
-	memcpy(th + 16, &partial, 2);
+	if (tcp) {
+		memcpy(l4 + 14, last->pkt + last->ip_len + 14, 2);
+		l4[13] |= last->flags & TCP_PSH;
+	} else {
+		put16(l4 + 4, (uint16_t)l4_len);
+	}
+	partial = off_csum_fold(off_csum_pseudo(pkt, first->v6, first->proto, l4_len));
+	memcpy(l4 + h.csum_offset, &partial, 2);
 	off_vnet_write(vnet, &h);
+}
+
+void off_merge_undo(struct off_pkt *first, const uint8_t *save)
+{
+	memcpy(first->pkt, save, first->hdr_len);
 }

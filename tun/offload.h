@@ -88,45 +88,53 @@ size_t off_super_seg_len(const struct off_super *s, size_t i);
  */
 size_t off_super_segment(const struct off_super *s, const uint8_t *pkt, size_t i, uint8_t *out);
 
-/* ---- towards the TUN device: coalescing TCP segments ---- */
+/* ---- towards the TUN device: coalescing TCP segments and UDP datagrams ---- */
 
-/* What off_tcp_parse found. */
-enum off_tcp_kind {
-	OFF_NOT_TCP,      /* not a TCP segment we understand: independent of every flow */
-	OFF_TCP_ALONE,    /* TCP, but not to be merged (flags, no payload, bad checksum) */
-	OFF_TCP_MERGE,    /* may start or extend a merged packet */
+/* What off_pkt_parse found. */
+enum off_kind {
+	OFF_OTHER,  /* not a flow we merge: independent of every flow */
+	OFF_ALONE,  /* TCP or UDP of a flow, but not to be merged (flags, no payload, IP
+		     * options, a bad checksum) */
+	OFF_MERGE,  /* may start or extend a merged packet */
 };
 
-struct off_tcp {
+struct off_pkt {
 	uint8_t *pkt;
 	size_t len;
-	uint16_t ip_len, hdr_len; /* L4 offset; IP + TCP header */
-	uint32_t seq;
-	uint8_t flags;
+	uint16_t ip_len, hdr_len; /* L4 offset; IP + L4 header */
+	uint32_t seq;             /* TCP */
+	uint8_t flags;            /* TCP */
+	uint8_t proto;            /* IPPROTO_TCP or IPPROTO_UDP (kind != OFF_OTHER) */
 	bool v6;
-	uint8_t kind;             /* enum off_tcp_kind */
+	uint8_t kind;             /* enum off_kind */
 };
 
-/* Classifies pkt (an IP packet about to be written to TUN); for OFF_TCP_MERGE its IP
- * and TCP checksums have been verified. */
-enum off_tcp_kind off_tcp_parse(uint8_t *pkt, size_t len, struct off_tcp *t);
-/* Whether a and b (both not OFF_NOT_TCP) belong to the same flow (direction included). */
-bool off_tcp_same_flow(const struct off_tcp *a, const struct off_tcp *b);
+/* Classifies pkt (an IP packet about to be written to TUN): TCP always, UDP only if
+ * udp (the device takes UDP super-packets: TUN_OFF_USO). For OFF_MERGE the IPv4
+ * header checksum and the L4 checksum have been verified (a UDP datagram over IPv4
+ * without one is taken as it is). */
+enum off_kind off_pkt_parse(uint8_t *pkt, size_t len, bool udp, struct off_pkt *t);
+/* Whether a and b (both not OFF_OTHER) belong to the same flow (direction included). */
+bool off_same_flow(const struct off_pkt *a, const struct off_pkt *b);
 /*
- * Whether next (OFF_TCP_MERGE, same flow) may be appended to the merged packet that
- * starts with first and holds `payload` bytes of payload so far (first's included):
- * equal headers but for lengths, IPv4 id and checksums, window and PSH; consecutive
- * sequence numbers; a segment size no larger than first's; the result within 64 KiB.
+ * Whether next (OFF_MERGE, same flow) may be appended to the merged packet that starts
+ * with first and holds `payload` bytes of payload so far (first's included): equal
+ * IP headers but for lengths, IPv4 id and checksum; for TCP equal headers but for
+ * window and PSH, and consecutive sequence numbers; a payload no larger than first's;
+ * the result within 64 KiB. (The caller stops after a shorter one.)
  */
-bool off_tcp_can_append(const struct off_tcp *first, size_t payload, const struct off_tcp *next);
+bool off_can_append(const struct off_pkt *first, size_t payload, const struct off_pkt *next);
 /*
  * Turns first's headers into those of the merged packet of `payload` payload bytes
- * whose last segment is last: IP length (and IPv4 header checksum), the window of the
- * last segment, PSH if the last had it, the partial TCP checksum (pseudo-header); and
- * writes the virtio-net header that asks the kernel to take it as TSO with segments of
- * first's size.
+ * whose last segment is last: IP length (and IPv4 header checksum); for TCP the window
+ * of the last segment and PSH if the last had it; for UDP the length; the partial L4
+ * checksum (pseudo-header); and writes the virtio-net header that asks the kernel to
+ * take it as TSO/USO with segments of first's size. save (at least first->hdr_len
+ * bytes) receives first's headers as they were, for off_merge_undo.
  */
-void off_tcp_merge_finish(struct off_tcp *first, size_t payload, const struct off_tcp *last,
-			  uint8_t vnet[OFF_VNET_HDR_LEN]);
+void off_merge_finish(struct off_pkt *first, size_t payload, const struct off_pkt *last,
+		      uint8_t vnet[OFF_VNET_HDR_LEN], uint8_t *save);
+/* Puts first's saved headers back (the kernel refused the merged packet). */
+void off_merge_undo(struct off_pkt *first, const uint8_t *save);
 
 #endif

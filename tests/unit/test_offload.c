@@ -116,7 +116,7 @@ static void tso_round_trip(bool v6, unsigned opt_len, size_t payload, uint16_t m
 			      .hdr_len = (uint16_t)(ip_len + 32), .gso_size = mss,
 			      .csum_start = (uint16_t)ip_len, .csum_offset = 16 };
 	struct off_super s;
-	struct off_tcp t[64];
+	struct off_pkt t[64];
 	size_t seg_len[64];
 
 	memcpy(orig, super, len);
@@ -146,22 +146,24 @@ static void tso_round_trip(bool v6, unsigned opt_len, size_t payload, uint16_t m
 	/* Merge them back (IPv4 with options and FIN segments are not merged). */
 	bool mergeable = v6 || !opt_len;
 	for (size_t i = 0; i < s.n_segs; i++) {
-		enum off_tcp_kind k = off_tcp_parse(segs[i], seg_len[i], &t[i]);
-		CU_ASSERT_EQUAL(k, mergeable && i + 1 < s.n_segs ? OFF_TCP_MERGE : OFF_TCP_ALONE);
+		enum off_kind k = off_pkt_parse(segs[i], seg_len[i], true, &t[i]);
+		CU_ASSERT_EQUAL(k, mergeable && i + 1 < s.n_segs ? OFF_MERGE : OFF_ALONE);
 	}
 	if (!mergeable || s.n_segs < 3)
 		return;
 	/* Segments 0 .. n-2 (the last has FIN): one packet. */
 	size_t pay = t[0].len - t[0].hdr_len;
 	for (size_t i = 1; i + 1 < s.n_segs; i++) {
-		CU_ASSERT(off_tcp_same_flow(&t[0], &t[i]));
-		CU_ASSERT_FATAL(off_tcp_can_append(&t[0], pay, &t[i]));
-		CU_ASSERT(!off_tcp_can_append(&t[0], pay + 1, &t[i])); /* a gap */
+		CU_ASSERT(off_same_flow(&t[0], &t[i]));
+		CU_ASSERT_FATAL(off_can_append(&t[0], pay, &t[i]));
+		CU_ASSERT(!off_can_append(&t[0], pay + 1, &t[i])); /* a gap */
 		pay += t[i].len - t[i].hdr_len;
 	}
-	uint8_t vnet[OFF_VNET_HDR_LEN];
+	uint8_t vnet[OFF_VNET_HDR_LEN], save[128], before[128];
 	struct off_vnet vh;
-	off_tcp_merge_finish(&t[0], pay, &t[s.n_segs - 2], vnet);
+	memcpy(before, segs[0], t[0].hdr_len);
+	off_merge_finish(&t[0], pay, &t[s.n_segs - 2], vnet, save);
+	CU_ASSERT(!memcmp(save, before, t[0].hdr_len));
 	off_vnet_parse(vnet, &vh);
 	CU_ASSERT_EQUAL(vh.flags, OFF_F_NEEDS_CSUM);
 	CU_ASSERT_EQUAL(vh.gso_type, v6 ? OFF_GSO_TCPV6 : OFF_GSO_TCPV4);
@@ -203,7 +205,7 @@ static void test_tso(void)
 
 static void test_uso(void)
 {
-	static uint8_t p[9000], g[2000];
+	static uint8_t p[9000];
 	size_t payload = 4000, len = 40 + 8 + payload;
 	struct off_vnet h = { .flags = OFF_F_NEEDS_CSUM, .gso_type = OFF_GSO_UDP_L4, .hdr_len = 48,
 			      .gso_size = 1400, .csum_start = 40, .csum_offset = 6 };
@@ -220,14 +222,37 @@ static void test_uso(void)
 		p[48 + i] = (uint8_t)i;
 	CU_ASSERT_EQUAL_FATAL(off_super_parse(&h, p, len, &s), 0);
 	CU_ASSERT_EQUAL(s.n_segs, 3);
+	static uint8_t segs[3][2000];
+	struct off_pkt t[3];
 	for (size_t i = 0; i < 3; i++) {
+		uint8_t *g = segs[i];
 		size_t n = off_super_segment(&s, p, i, g);
+		CU_ASSERT_EQUAL(off_pkt_parse(g, n, false, &t[i]), OFF_OTHER);
+		CU_ASSERT_EQUAL(off_pkt_parse(g, n, true, &t[i]), OFF_MERGE);
 		CU_ASSERT_EQUAL(n, 48 + (i < 2 ? 1400 : 1200));
 		CU_ASSERT_EQUAL(be16(g + 4), n - 40);
 		CU_ASSERT_EQUAL(be16(g + 44), n - 40);
 		CU_ASSERT(l4_csum_ok(g, n, true, 40, IPPROTO_UDP));
 		CU_ASSERT(!memcmp(g + 48, p + 48 + i * 1400, n - 48));
 	}
+	/* Merged back: one USO super-packet of 1400-byte segments. */
+	CU_ASSERT(off_same_flow(&t[0], &t[1]) && off_same_flow(&t[0], &t[2]));
+	CU_ASSERT(off_can_append(&t[0], 1400, &t[1]));
+	CU_ASSERT(off_can_append(&t[0], 2800, &t[2]));
+	uint8_t vnet[OFF_VNET_HDR_LEN], save[128];
+	struct off_vnet vh;
+	off_merge_finish(&t[0], 4000, &t[2], vnet, save);
+	off_vnet_parse(vnet, &vh);
+	CU_ASSERT_EQUAL(vh.gso_type, OFF_GSO_UDP_L4);
+	CU_ASSERT_EQUAL(vh.gso_size, 1400);
+	CU_ASSERT_EQUAL(vh.hdr_len, 48);
+	CU_ASSERT_EQUAL(vh.csum_start, 40);
+	CU_ASSERT_EQUAL(vh.csum_offset, 6);
+	CU_ASSERT_EQUAL(be16(segs[0] + 4), 4008);  /* IPv6 payload length */
+	CU_ASSERT_EQUAL(be16(segs[0] + 44), 4008); /* UDP length */
+	off_merge_undo(&t[0], save);
+	CU_ASSERT_EQUAL(be16(segs[0] + 44), 1408);
+	CU_ASSERT(l4_csum_ok(segs[0], 1448, true, 40, IPPROTO_UDP));
 	/* A gso_type that does not match the packet, and a truncated header, are refused. */
 	h.gso_type = OFF_GSO_TCPV6;
 	CU_ASSERT_EQUAL(off_super_parse(&h, p, len, &s), -1);
@@ -242,12 +267,12 @@ static void test_finish(void)
 	static uint8_t p[3000];
 	size_t len = make_tcp(p, false, 0, 1000, 0x10);
 	struct off_vnet h = { .flags = OFF_F_NEEDS_CSUM, .csum_start = 20, .csum_offset = 16 };
-	struct off_tcp t;
+	struct off_pkt t;
 
-	CU_ASSERT_EQUAL(off_tcp_parse(p, len, &t), OFF_TCP_ALONE); /* partial: not valid yet */
+	CU_ASSERT_EQUAL(off_pkt_parse(p, len, true, &t), OFF_ALONE); /* partial: not valid yet */
 	CU_ASSERT_EQUAL(off_csum_finish(&h, p, len), 0);
 	CU_ASSERT(l4_csum_ok(p, len, false, 20, IPPROTO_TCP));
-	CU_ASSERT_EQUAL(off_tcp_parse(p, len, &t), OFF_TCP_MERGE);
+	CU_ASSERT_EQUAL(off_pkt_parse(p, len, true, &t), OFF_MERGE);
 	h.csum_start = (uint16_t)len;
 	CU_ASSERT_EQUAL(off_csum_finish(&h, p, len), -1);
 	h.csum_start = 20;
@@ -268,64 +293,64 @@ static void refix(uint8_t *p, size_t len)
 static void test_no_merge(void)
 {
 	static uint8_t a[2000], b[2000], c[2000];
-	struct off_tcp ta, tb, tc;
+	struct off_pkt ta, tb, tc;
 	size_t la = make_tcp(a, false, 0, 1000, 0x10), lb, lc;
 	struct off_vnet h = { .flags = OFF_F_NEEDS_CSUM, .csum_start = 20, .csum_offset = 16 };
 
 	CU_ASSERT_EQUAL(off_csum_finish(&h, a, la), 0);
-	CU_ASSERT_EQUAL(off_tcp_parse(a, la, &ta), OFF_TCP_MERGE);
+	CU_ASSERT_EQUAL(off_pkt_parse(a, la, true, &ta), OFF_MERGE);
 	/* b: the next 1000 bytes of the same flow */
 	lb = make_tcp(b, false, 0, 1000, 0x10);
 	b[20 + 6] = 0xf3, b[20 + 7] = 0xe8; /* seq + 1000 */
 	CU_ASSERT_EQUAL(off_csum_finish(&h, b, lb), 0);
-	CU_ASSERT_EQUAL(off_tcp_parse(b, lb, &tb), OFF_TCP_MERGE);
-	CU_ASSERT(off_tcp_same_flow(&ta, &tb));
-	CU_ASSERT(off_tcp_can_append(&ta, 1000, &tb));
+	CU_ASSERT_EQUAL(off_pkt_parse(b, lb, true, &tb), OFF_MERGE);
+	CU_ASSERT(off_same_flow(&ta, &tb));
+	CU_ASSERT(off_can_append(&ta, 1000, &tb));
 	/* a longer segment after a shorter one */
 	lc = make_tcp(c, false, 0, 1001, 0x10);
 	c[20 + 6] = 0xf3, c[20 + 7] = 0xe8;
 	CU_ASSERT_EQUAL(off_csum_finish(&h, c, lc), 0);
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lc, &tc), OFF_TCP_MERGE);
-	CU_ASSERT(!off_tcp_can_append(&ta, 1000, &tc));
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lc, true, &tc), OFF_MERGE);
+	CU_ASSERT(!off_can_append(&ta, 1000, &tc));
 	/* another ack number */
 	memcpy(c, b, lb);
 	c[20 + 11] ^= 1;
 	refix(c, lb);
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lb, &tc), OFF_TCP_MERGE);
-	CU_ASSERT(!off_tcp_can_append(&ta, 1000, &tc));
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lb, true, &tc), OFF_MERGE);
+	CU_ASSERT(!off_can_append(&ta, 1000, &tc));
 	/* another TTL */
 	memcpy(c, b, lb);
 	c[8] = 63;
 	c[10] = c[11] = 0;
 	uint16_t ck = (uint16_t)~off_csum_fold(off_csum_add(c, 20, 0));
 	memcpy(c + 10, &ck, 2);
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lb, &tc), OFF_TCP_MERGE);
-	CU_ASSERT(!off_tcp_can_append(&ta, 1000, &tc));
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lb, true, &tc), OFF_MERGE);
+	CU_ASSERT(!off_can_append(&ta, 1000, &tc));
 	/* another port: another flow */
 	memcpy(c, b, lb);
 	c[20 + 1] ^= 1;
 	refix(c, lb);
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lb, &tc), OFF_TCP_MERGE);
-	CU_ASSERT(!off_tcp_same_flow(&ta, &tc));
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lb, true, &tc), OFF_MERGE);
+	CU_ASSERT(!off_same_flow(&ta, &tc));
 	/* a corrupt payload byte: left to the kernel to drop */
 	memcpy(c, b, lb);
 	c[100] ^= 0x40;
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lb, &tc), OFF_TCP_ALONE);
-	CU_ASSERT(off_tcp_same_flow(&ta, &tc));
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lb, true, &tc), OFF_ALONE);
+	CU_ASSERT(off_same_flow(&ta, &tc));
 	/* SYN, RST, no payload, UDP, garbage */
 	memcpy(c, b, lb);
 	c[20 + 13] = 0x12;
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lb, &tc), OFF_TCP_ALONE);
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lb, true, &tc), OFF_ALONE);
 	c[20 + 13] = 0x14;
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lb, &tc), OFF_TCP_ALONE);
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lb, true, &tc), OFF_ALONE);
 	lc = make_tcp(c, false, 0, 0, 0x10);
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lc, &tc), OFF_TCP_ALONE);
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lc, true, &tc), OFF_ALONE);
 	c[9] = IPPROTO_UDP;
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lc, &tc), OFF_NOT_TCP);
-	CU_ASSERT_EQUAL(off_tcp_parse(c, 19, &tc), OFF_NOT_TCP);
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lc, false, &tc), OFF_OTHER);
+	CU_ASSERT_EQUAL(off_pkt_parse(c, 19, true, &tc), OFF_OTHER);
 	c[0] = 0x45;
 	c[2] = 0xff; /* total length beyond the packet */
-	CU_ASSERT_EQUAL(off_tcp_parse(c, lc, &tc), OFF_NOT_TCP);
+	CU_ASSERT_EQUAL(off_pkt_parse(c, lc, true, &tc), OFF_OTHER);
 }
 
 static CU_TestInfo tests[] = {
