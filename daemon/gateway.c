@@ -355,7 +355,10 @@ static void cb_data(void *arg, const uint8_t *d, size_t n)
 
 	if (!p)
 		return; /* cannot happen: data comes after authorize */
-	atomic_store_explicit(&gs->last_rx_ms, now, memory_order_relaxed);
+	/* Written once per millisecond, not per packet: the line is shared with the
+	 * workers sealing for this session. */
+	if (atomic_load_explicit(&gs->last_rx_ms, memory_order_relaxed) != now)
+		atomic_store_explicit(&gs->last_rx_ms, now, memory_order_relaxed);
 	if (n == 0) {
 		BUMP(p->c.keepalives_rx, 1);
 		return;
@@ -532,8 +535,14 @@ void gw_session_lock(struct gw_session *gs)
 
 void gw_session_unlock(struct gw_session *gs)
 {
-	atomic_store_explicit(&gs->next_due, dtls_session_next_timeout(gs->s), memory_order_relaxed);
-	atomic_store_explicit(&gs->state, (int)dtls_session_state(gs->s), memory_order_relaxed);
+	uint64_t due = dtls_session_next_timeout(gs->s);
+	int state = (int)dtls_session_state(gs->s);
+
+	/* Stored only when they change: unlocks come once per batch on every worker. */
+	if (atomic_load_explicit(&gs->next_due, memory_order_relaxed) != due)
+		atomic_store_explicit(&gs->next_due, due, memory_order_relaxed);
+	if (atomic_load_explicit(&gs->state, memory_order_relaxed) != state)
+		atomic_store_explicit(&gs->state, state, memory_order_relaxed);
 	pthread_mutex_unlock(&gs->lock);
 }
 

@@ -556,7 +556,7 @@ static void release(struct gw_session *gs, bool locked, bool sealed, uint64_t no
 {
 	if (!gs)
 		return;
-	if (sealed)
+	if (sealed && atomic_load_explicit(&gs->last_tx_ms, memory_order_relaxed) != now)
 		atomic_store_explicit(&gs->last_tx_ms, now, memory_order_relaxed);
 	if (locked) {
 		gw_session_unlock(gs);
