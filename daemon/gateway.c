@@ -1203,9 +1203,10 @@ void gateway_dump_stats(struct gateway *gw)
 		   LOAD(gw->st.sessions_refused), LOAD(gw->st.no_route), LOAD(gw->st.tx_dropped));
 	if (gw->cfg->offload)
 		log_notice("offload stats: %llu super-packets read from tun, %llu merged writes "
-			   "to it, %llu GSO sends, %llu GRO receives",
+			   "to it, %llu GSO sends, %llu GRO receives, %llu super-packets dropped",
 			   LOAD(gw->st.tun_super_in), LOAD(gw->st.tun_merged_out),
-			   LOAD(gw->st.udp_gso_sends), LOAD(gw->st.udp_gro_recvs));
+			   LOAD(gw->st.udp_gso_sends), LOAD(gw->st.udp_gro_recvs),
+			   LOAD(gw->st.tun_super_dropped));
 	for (size_t i = 0; i < gen->n_peers; i++) {
 		struct gw_peer *p = gen->peers[i];
 		struct dtls_session_stats st = { 0 };

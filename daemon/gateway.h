@@ -157,6 +157,7 @@ struct gw_stats {
 	/* offloads: super-packets read from TUN, merged writes to it, GSO sends, GRO
 	 * receives (each one for many packets) */
 	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;
+	atomic_uint_fast64_t tun_super_dropped; /* not understood, or segments above the MTU */
 };
 
 struct gateway {

@@ -746,7 +746,11 @@ static void add_super(struct worker *w, const struct gw_gen *gen, const struct o
 	struct off_super s;
 
 	if (off_super_parse(vh, pkt, len, &s) < 0 || s.hdr_len + (size_t)s.seg_size > w->seg_cap) {
-		atomic_fetch_add_explicit(&gw->st.oversize, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&gw->st.tun_super_dropped, 1, memory_order_relaxed);
+		log_ratelimited(&gw->rl_send, GW_LOG_INFO,
+				"tun: dropped a %zu-byte super-packet (gso type %u, size %u) that "
+				"cannot be cut into segments within the MTU", len, vh->gso_type,
+				vh->gso_size);
 		return;
 	}
 	atomic_fetch_add_explicit(&gw->st.tun_super_in, 1, memory_order_relaxed);

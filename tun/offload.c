@@ -103,6 +103,23 @@ uint64_t off_csum_add(const void *p, size_t n, uint64_t sum)
 	return sum;
 }
 
+/* memcpy(dst, src, n) and off_csum_add(src, n, sum) in one pass. */
+static uint64_t csum_copy(uint8_t *dst, const uint8_t *src, size_t n, uint64_t sum)
+{
+	while (n >= 32) {
+		uint64_t v[4];
+		memcpy(v, src, 32);
+		memcpy(dst, v, 32);
+		sum += (v[0] & 0xffffffffu) + (v[0] >> 32) + (v[1] & 0xffffffffu) + (v[1] >> 32) +
+		       (v[2] & 0xffffffffu) + (v[2] >> 32) + (v[3] & 0xffffffffu) + (v[3] >> 32);
+		src += 32;
+		dst += 32;
+		n -= 32;
+	}
+	memcpy(dst, src, n);
+	return off_csum_add(src, n, sum);
+}
+
 uint16_t off_csum_fold(uint64_t s)
 {
 	s = (s & 0xffffffffu) + (s >> 32);
@@ -228,8 +245,10 @@ size_t off_super_segment(const struct off_super *s, const uint8_t *pkt, size_t i
 	size_t l4_len = seg_len - s->ip_len;
 	uint8_t *l4 = out + s->ip_len;
 
+	/* The payload is copied and summed in one pass; the L4 header is summed once it is
+	 * final (its length is even, so the two sums add up). */
 	memcpy(out, pkt, s->hdr_len);
-	memcpy(out + s->hdr_len, pkt + s->hdr_len + off, seg_len - s->hdr_len);
+	uint64_t psum = csum_copy(out + s->hdr_len, pkt + s->hdr_len + off, seg_len - s->hdr_len, 0);
 	if (!s->v6) {
 		put16(out + 2, (uint16_t)seg_len);
 		put16(out + 4, (uint16_t)(get16(pkt + 4) + i));
@@ -248,12 +267,12 @@ size_t off_super_segment(const struct off_super *s, const uint8_t *pkt, size_t i
 		l4[13] = flags;
 		memset(l4 + 16, 0, 2);
 		store_csum(l4 + 16, off_csum_pseudo(out, s->v6, IPPROTO_TCP, l4_len) +
-					    off_csum_add(l4, l4_len, 0));
+					    off_csum_add(l4, s->hdr_len - s->ip_len, psum));
 	} else {
 		put16(l4 + 4, (uint16_t)l4_len);
 		memset(l4 + 6, 0, 2);
 		store_csum(l4 + 6, off_csum_pseudo(out, s->v6, IPPROTO_UDP, l4_len) +
-					   off_csum_add(l4, l4_len, 0));
+					   off_csum_add(l4, s->hdr_len - s->ip_len, psum));
 	}
 	return seg_len;
 }

@@ -78,12 +78,14 @@ echo "  $(grep 'notice: peer a:' "${GW_LOG[b]}" | tail -1 | cut -d' ' -f3-)"
 grep -h "offload stats:" "${GW_LOG[a]}" "${GW_LOG[b]}" | tail -2 | sed 's/^/  /'
 # offload_count NAME FIELD: the number before FIELD in the last offload stats line.
 offload_count() { grep "offload stats:" "${GW_LOG[$1]}" | tail -1 | sed -E "s/.* ([0-9]+) $2.*/\1/"; }
-check "a read TCP super-packets from tun" test "$(offload_count a 'super-packets')" -gt 0
-check "b read TCP super-packets from tun (IPv6)" test "$(offload_count b 'super-packets')" -gt 0
+check "a read TCP super-packets from tun" test "$(offload_count a 'super-packets read')" -gt 0
+check "b read TCP super-packets from tun (IPv6)" test "$(offload_count b 'super-packets read')" -gt 0
 check "b merged segments into super-packets" test "$(offload_count b 'merged writes')" -gt 0
 check "a merged segments into super-packets (IPv6)" test "$(offload_count a 'merged writes')" -gt 0
 check "a sent with GSO" test "$(offload_count a 'GSO sends')" -gt 0
 check "b received with GRO" test "$(offload_count b 'GRO receives')" -gt 0
+check "no super-packet dropped on a" test "$(offload_count a 'super-packets dropped')" = 0
+check "no super-packet dropped on b" test "$(offload_count b 'super-packets dropped')" = 0
 
 # One side without offloads: the wire format is the same.
 gw_stop a
