@@ -947,6 +947,7 @@ static int parse(struct parser *p, struct gw_config **out)
 		free(p->base_dir);
 		return -ENOMEM;
 	}
+	p->cfg->offload = true; /* every offload the kernel refuses falls back by itself */
 	rc = ini_parse_stream(read_line, p, on_key, p);
 	if (p->fp && ferror(p->fp)) {
 		config_report(p, false, 0, NULL, NULL, "read error");

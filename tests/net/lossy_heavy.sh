@@ -27,8 +27,11 @@ peer_drop() {
 }
 relay_count() { grep -c "^$1 $2 " "$NET_WORK/relay.out"; }
 
-# a dials the relay in b's namespace, which forwards to b's gateway.
-PAIR_ENDPOINT=192.0.2.2:5000 pair_setup || { fail setup; finish; }
+# a dials the relay in b's namespace, which forwards to b's gateway. Offloads off: b
+# writes each opened record to its TUN as a packet of its own, so the capture can tell
+# one delivered twice (with offloads, consecutive segments are merged first; the replay
+# check they pass is the same).
+PAIR_ENDPOINT=192.0.2.2:5000 PAIR_GW_EXTRA="offload = off" pair_setup || { fail setup; finish; }
 SEED=${LOSSY_SEED:-$RANDOM}
 nsx_bg b python3 "$RELAY" --listen 192.0.2.2:5000 --target 127.0.0.1:4433 \
 	--loss 10 --dup 5 --reorder 5 --lifetime 280 --idle 0 --seed "$SEED" \

@@ -125,7 +125,7 @@ static void test_full_config(void)
 		 "max_sessions = 100\n"
 		 "control_socket = /run/test/ctl.sock\n"
 		 "log_level = debug\n"
-		 "offload = on\n"
+		 "offload = off\n"
 		 "cert = %s\n"
 		 "key = %s\n"
 		 "ca = %s\n"
@@ -176,7 +176,7 @@ static void test_full_config(void)
 	CU_ASSERT_EQUAL(cfg->max_sessions, 100);
 	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/run/test/ctl.sock");
 	CU_ASSERT_EQUAL(cfg->log_level, GW_LOG_DEBUG);
-	CU_ASSERT_TRUE(cfg->offload);
+	CU_ASSERT_FALSE(cfg->offload);
 	CU_ASSERT_STRING_EQUAL(cfg->cert, cert);
 	CU_ASSERT_STRING_EQUAL(cfg->key, key);
 	CU_ASSERT_STRING_EQUAL(cfg->ca, ca);
@@ -234,7 +234,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg->max_sessions, 4096);
 	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/run/dtlsgw/control.sock");
 	CU_ASSERT_EQUAL(cfg->log_level, GW_LOG_INFO);
-	CU_ASSERT_FALSE(cfg->offload);
+	CU_ASSERT_TRUE(cfg->offload);
 	CU_ASSERT_PTR_NULL(cfg->cert);
 	CU_ASSERT_EQUAL(cfg->peers[0].keepalive, 10);
 	CU_ASSERT_STRING_EQUAL(config_log_level_name(cfg->log_level), "info");
