@@ -1062,7 +1062,7 @@ int gateway_new(struct gw_config *cfg, const char *config_path, struct gateway *
 	}
 	gw->cfg = cfg;
 	pthread_rwlock_init(&gw->jar_lock, NULL);
-	gw->max_sessions = cfg->max_sessions;
+	atomic_init(&gw->max_sessions, cfg->max_sessions);
 	gw->udp_family = cfg->listen.ss_family;
 	gw->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
 	if (gw->n_workers > TUN_MAX_QUEUES)

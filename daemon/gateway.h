@@ -172,7 +172,7 @@ struct gateway {
 	int udp_family;                 /* AF_INET or AF_INET6: of every UDP socket */
 	struct worker **workers;
 	unsigned n_workers;
-	unsigned max_sessions;          /* for sessions of unknown senders */
+	atomic_uint max_sessions;       /* for sessions of unknown senders; reload sets it */
 	atomic_bool stopping;
 	struct gw_retired *retired;     /* control thread only */
 	uint64_t last_rotate_ms;        /* control thread only */

@@ -145,7 +145,7 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 	tunnel_update_addresses(gw->tun, gw->cfg, cfg);
 	update_routes(gw, old, gen);
 	log_set_level(cfg->log_level);
-	gw->max_sessions = cfg->max_sessions;
+	atomic_store_explicit(&gw->max_sessions, cfg->max_sessions, memory_order_relaxed);
 
 	for (size_t i = 0; i < gen->n_peers; i++) {
 		struct gw_peer *p = gen->peers[i];

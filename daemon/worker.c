@@ -325,11 +325,12 @@ static void rx_unknown(struct worker *w, const struct sockaddr *from, socklen_t 
 	}
 	if (!cookie_ok(w, from, flen, d, n))
 		return;
-	if (smap_count(gw->map) >= gw->max_sessions) {
+	unsigned max = atomic_load_explicit(&gw->max_sessions, memory_order_relaxed);
+	if (smap_count(gw->map) >= max) {
 		atomic_fetch_add_explicit(&gw->st.sessions_refused, 1, memory_order_relaxed);
 		log_ratelimited(&gw->rl_limit, GW_LOG_WARNING,
 				"refused a handshake from %s: max_sessions (%u) reached",
-				gw_addr_str(from, flen, a), gw->max_sessions);
+				gw_addr_str(from, flen, a), max);
 		return;
 	}
 	gs = gw_session_accept(gw, atomic_load(&gw->gen), from, flen, d, n, false);
