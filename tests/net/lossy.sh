@@ -82,6 +82,10 @@ for i in 1 2 3 4 5; do
 			good=$((good + 1))
 		else
 			echo "  handshake $i: up, but the tunnel does not carry pings afterwards"
+			stats a
+			stats b
+			tail -n 25 "${GW_LOG[a]}" | sed 's/^/  a: /'
+			tail -n 25 "${GW_LOG[b]}" | sed 's/^/  b: /'
 		fi
 	else
 		echo "  handshake $i: did not complete"
