@@ -249,7 +249,7 @@ static struct mem measure(bool trim)
 		malloc_trim(0);
 	struct mem m = { 0, 0 };
 	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long size, resident;
+	unsigned long size = 0, resident = 0;
 	if (!f || fscanf(f, "%lu %lu", &size, &resident) != 2)
 		die("/proc/self/statm", "unreadable");
 	fclose(f);
