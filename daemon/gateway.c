@@ -500,6 +500,7 @@ static void session_release(struct smap_node *n)
 {
 	struct gw_session *gs = gw_session_of(n);
 
+	gw_session_put(atomic_load(&gs->prev)); /* normally taken by install or reap */
 	dtls_session_free(gs->s);
 	gw_peer_put(atomic_load(&gs->peer));
 	pthread_mutex_destroy(&gs->lock);
@@ -554,21 +555,86 @@ bool gw_session_same_hello(const struct gw_session *gs, const uint8_t *d, size_t
 	return n >= HELLO_RANDOM_OFF + 32 && !memcmp(d + HELLO_RANDOM_OFF, gs->hello_random, 32);
 }
 
-/* A session that lost its place in the map to a new handshake from its address. */
-static void superseded(struct gw_session *old)
+static bool is_peer_cur(struct gw_session *gs)
 {
-	struct gw_peer *p = atomic_load(&old->peer);
+	struct gw_peer *p = atomic_load(&gs->peer);
 	bool is_cur = false;
 
 	if (p) {
 		pthread_mutex_lock(&p->lock);
-		is_cur = p->cur == old;
+		is_cur = p->cur == gs;
 		pthread_mutex_unlock(&p->lock);
 	}
-	/* The peer's current session keeps carrying our packets until the new one is up
-	 * (or it is found dead); any other is dropped now. */
-	if (!is_cur)
-		gw_session_reap(old, GW_LOG_DEBUG, "superseded by a new handshake");
+	return is_cur;
+}
+
+/* gs->prev, taken out of gs: the caller owns the reference. */
+static struct gw_session *take_prev(struct gw_session *gs)
+{
+	struct gw_session *prev;
+
+	if (!atomic_load(&gs->prev))
+		return NULL;
+	pthread_mutex_lock(&gs->lock);
+	prev = atomic_exchange(&gs->prev, NULL);
+	pthread_mutex_unlock(&gs->lock);
+	return prev;
+}
+
+/*
+ * A session that lost its place in the map to a new handshake from its address (old:
+ * the map's reference, which this takes). Returns the working session the new one must
+ * stand in for, with a reference: old itself if it is its peer's current session (it
+ * keeps carrying our packets and, through gw_session_route, the peer's, until the new
+ * one is up or gone), or the one old stood in for; any other session is dropped now.
+ */
+static struct gw_session *superseded(struct gw_session *old)
+{
+	struct gw_session *prev;
+
+	if (is_peer_cur(old))
+		return old;
+	prev = take_prev(old);
+	gw_session_reap(old, GW_LOG_DEBUG, "superseded by a new handshake");
+	gw_session_put(old);
+	return prev;
+}
+
+/* The handshake gs stood in for prev's address failed: prev, still its peer's working
+ * session, gets the address back (unless another session has taken it meanwhile). */
+static void restore_prev(struct gw_session *gs, struct gw_session *prev)
+{
+	struct gateway *gw = gs->gw;
+
+	if (atomic_load(&prev->reaped) || !is_peer_cur(prev) ||
+	    smap_insert(gw->map, &prev->node) < 0)
+		return;
+	/* Reaped between the check and the insert: its reap found nothing to unlink. */
+	if (atomic_load(&prev->reaped))
+		(void)smap_remove(gw->map, &prev->node);
+	else
+		log_debug("the working session has its address back");
+}
+
+struct gw_session *gw_session_route(struct gw_session *gs, const uint8_t *d, size_t n)
+{
+	struct gw_session *prev;
+
+	/* Application data, or an alert under an epoch above 0: the working session's. */
+	if (!atomic_load_explicit(&gs->prev, memory_order_relaxed) || n < 13 ||
+	    !(d[0] == 23 || (d[0] == 21 && (d[3] | d[4]))))
+		return gs;
+	pthread_mutex_lock(&gs->lock);
+	prev = atomic_load(&gs->prev);
+	if (prev && !atomic_load(&prev->reaped))
+		gw_session_ref(prev);
+	else
+		prev = NULL;
+	pthread_mutex_unlock(&gs->lock);
+	if (!prev)
+		return gs;
+	gw_session_put(gs);
+	return prev;
 }
 
 struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *gen,
@@ -595,8 +661,12 @@ struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *ge
 		return NULL;
 	}
 	if (old) {
-		superseded(gw_session_of(old));
-		smap_put(old);
+		struct gw_session *prev = superseded(gw_session_of(old));
+		if (prev) {
+			pthread_mutex_lock(&gs->lock);
+			atomic_store(&gs->prev, prev);
+			pthread_mutex_unlock(&gs->lock);
+		}
 	}
 	log_debug("handshake from %s: session created", gw_addr_str(from, from_len, a));
 	return gs;
@@ -618,6 +688,8 @@ static void install(struct gw_session *gs)
 	struct gateway *gw = gs->gw;
 	struct gw_session *old = NULL, *abandoned = NULL;
 
+	/* Up: the session it stood in for is its peer's old one (dropped below). */
+	gw_session_put(take_prev(gs));
 	if (!p) {
 		gw_session_reap(gs, GW_LOG_WARNING, "established without an identity; dropped");
 		return;
@@ -767,6 +839,11 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 	if (atomic_exchange(&gs->reaped, true))
 		return;
 	(void)smap_remove(gw->map, &gs->node);
+	struct gw_session *prev = take_prev(gs);
+	if (prev) {
+		restore_prev(gs, prev);
+		gw_session_put(prev);
+	}
 	gw_session_lock(gs);
 	err = gs->end_err ? gs->end_err : dtls_session_error(gs->s);
 	peer_alert = dtls_session_peer_alert(gs->s);

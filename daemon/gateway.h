@@ -107,6 +107,11 @@ struct gw_session {
 	uint64_t created_ms;          /* immutable */
 	uint8_t hello_random[32];     /* immutable: server sessions, of the ClientHello that
 				       * created it (a different one means a new handshake) */
+	/* A new handshake that took the address of its peer's working session keeps that
+	 * session here (a reference) until it is up or gone: records other than the
+	 * handshake's go there meanwhile (RFC 6347 4.2.8), and the address goes back to it
+	 * if the handshake fails. Written under lock; read as a hint without it. */
+	struct gw_session *_Atomic prev;
 
 	pthread_mutex_t lock;         /* every dtls_session_* call on s is made under it */
 	struct dtls_session *s;       /* under lock */
@@ -235,6 +240,10 @@ struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *ge
 				     const uint8_t *hello, size_t len, bool replace);
 /* Whether the ClientHello in d[0..n) is the one that started server session gs. */
 bool gw_session_same_hello(const struct gw_session *gs, const uint8_t *d, size_t n);
+/* The session that gets datagram d[0..n) from gs's address: gs, or, while gs is a new
+ * handshake standing in for its peer's working session, that session for anything but
+ * handshake records. Takes the caller's reference on gs and returns one on the result. */
+struct gw_session *gw_session_route(struct gw_session *gs, const uint8_t *d, size_t n);
 
 static inline struct gw_session *gw_session_of(struct smap_node *n)
 {

@@ -372,6 +372,7 @@ static void rx_one(struct worker *w, const struct sockaddr *from, socklen_t flen
 		gw_session_put(gs);
 		return;
 	}
+	gs = gw_session_route(gs, d, n);
 	feed(w, gs, d, n);
 	gw_session_put(gs);
 }
@@ -394,8 +395,9 @@ static void rx_run(struct worker *w, const struct rx_seg *segs, unsigned n)
 			rx_one(w, from, h->msg_namelen, segs[i].d, segs[i].n);
 		return;
 	}
-	feed_many(w, gw_session_of(node), segs, n);
-	gw_session_put(gw_session_of(node));
+	struct gw_session *gs = gw_session_route(gw_session_of(node), segs[0].d, segs[0].n);
+	feed_many(w, gs, segs, n);
+	gw_session_put(gs);
 }
 
 /* The GRO segment size of a received message, or 0. */
