@@ -118,10 +118,83 @@ void gw_peer_ref(struct gw_peer *p)
 	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 }
 
+/* Frees the packets of a ring taken out of its peer. */
+static void staged_free(struct gw_staged *st)
+{
+	for (unsigned k = 0; k < st->n; k++)
+		free(st->pkt[(st->head + k) % GW_STAGE_MAX]);
+	st->n = 0;
+}
+
+/* p's ring, moved out (under p->lock). */
+static struct gw_staged unstage(struct gw_peer *p)
+{
+	struct gw_staged st = p->staged;
+
+	p->staged.n = p->staged.head = 0;
+	return st;
+}
+
+bool gw_peer_stage(struct gw_peer *p, const uint8_t *pkt, size_t len)
+{
+	uint8_t *copy = len <= UINT16_MAX ? malloc(len) : NULL;
+	struct gw_staged *st = &p->staged;
+	bool staged = false;
+
+	if (!copy)
+		return false;
+	memcpy(copy, pkt, len);
+	pthread_mutex_lock(&p->lock);
+	if (!p->cur && !atomic_load(&p->removed)) {
+		if (st->n == GW_STAGE_MAX) {
+			free(st->pkt[st->head]);
+			st->head = (st->head + 1) % GW_STAGE_MAX;
+			st->n--;
+			BUMP(p->c.drop_no_session, 1);
+		}
+		unsigned i = (st->head + st->n++) % GW_STAGE_MAX;
+		st->pkt[i] = copy;
+		st->len[i] = (uint16_t)len;
+		st->at[i] = tl_now();
+		copy = NULL;
+		staged = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(copy);
+	return staged;
+}
+
+/* The packets that waited for gs's peer, sent through gs, now up; then freed. */
+static void send_staged(struct gw_session *gs, struct gw_peer *p, struct gw_staged *st)
+{
+	uint64_t now = tl_now();
+	bool sent = false;
+
+	if (!st->n)
+		return;
+	gw_session_lock(gs);
+	for (unsigned k = 0; k < st->n; k++) {
+		unsigned i = (st->head + k) % GW_STAGE_MAX;
+		if (now - st->at[i] <= GW_STAGE_MAX_AGE_MS &&
+		    dtls_session_send(gs->s, st->pkt[i], st->len[i]) == 0) {
+			BUMP(p->c.tx_packets, 1);
+			BUMP(p->c.tx_bytes, st->len[i]);
+			sent = true;
+		} else {
+			BUMP(p->c.drop_no_session, 1);
+		}
+	}
+	gw_session_unlock(gs);
+	if (sent)
+		atomic_store(&gs->last_tx_ms, now);
+	staged_free(st);
+}
+
 void gw_peer_put(struct gw_peer *p)
 {
 	if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	staged_free(&p->staged);
 	dtls_config_unref(p->dcfg);
 	peer_policy_clear(&p->pol);
 	pthread_mutex_destroy(&p->lock);
@@ -687,6 +760,7 @@ static void install(struct gw_session *gs)
 	struct gw_peer *p = atomic_load(&gs->peer);
 	struct gateway *gw = gs->gw;
 	struct gw_session *old = NULL, *abandoned = NULL;
+	struct gw_staged staged;
 
 	/* Up: the session it stood in for is its peer's old one (dropped below). */
 	gw_session_put(take_prev(gs));
@@ -719,7 +793,10 @@ static void install(struct gw_session *gs)
 	memcpy(&p->endpoint, &gs->addr, gs->addr_len);
 	p->endpoint_len = gs->addr_len;
 	BUMP(p->c.handshakes, 1);
+	staged = unstage(p);
 	pthread_mutex_unlock(&p->lock);
+
+	send_staged(gs, p, &staged);
 
 	if (old) {
 		/* A session still in the map gets a close_notify; one that lost its address
@@ -946,13 +1023,17 @@ void gw_peer_disconnect(struct gw_peer *p)
 {
 	struct gw_session *cur, *dialing;
 
+	struct gw_staged staged;
+
 	atomic_store(&p->removed, true);
 	pthread_mutex_lock(&p->lock);
 	cur = p->cur;
 	dialing = p->dialing;
 	p->cur = p->dialing = NULL;
 	p->state = PEER_WAITING;
+	staged = unstage(p);
 	pthread_mutex_unlock(&p->lock);
+	staged_free(&staged);
 	if (cur) {
 		gw_session_close(cur);
 		gw_session_put(cur);

@@ -69,6 +69,16 @@ struct peer_counters {
 	atomic_uint_fast64_t handshakes, handshake_failures;
 };
 
+/* Packets from TUN for a peer without a session, sent once one is up (a ring). */
+#define GW_STAGE_MAX 16
+#define GW_STAGE_MAX_AGE_MS 5000 /* older ones are dropped instead */
+struct gw_staged {
+	uint8_t *pkt[GW_STAGE_MAX]; /* malloc'd copies */
+	uint16_t len[GW_STAGE_MAX];
+	uint64_t at[GW_STAGE_MAX];  /* when staged, ms */
+	unsigned head, n;
+};
+
 struct gw_peer {
 	atomic_uint refs;
 	struct gateway *gw;
@@ -89,6 +99,7 @@ struct gw_peer {
 	uint64_t last_handshake_ms; /* 0: never */
 	unsigned attempts;          /* failed dials since the last success */
 	uint64_t next_dial_ms;
+	struct gw_staged staged;    /* only while cur is NULL */
 
 	struct peer_counters c;
 	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun;
@@ -219,6 +230,10 @@ void gw_peer_put(struct gw_peer *p);
 /* The peer's session carrying traffic, with a reference the caller must put; NULL if
  * none. */
 struct gw_session *gw_peer_session(struct gw_peer *p);
+/* Keeps a copy of pkt[0..len), read from TUN for p while p has no session, to be sent
+ * when one is up (within GW_STAGE_MAX_AGE_MS; the oldest goes when GW_STAGE_MAX wait).
+ * False if p has a session by now, is removed, or there is no memory: drop it. */
+bool gw_peer_stage(struct gw_peer *p, const uint8_t *pkt, size_t len);
 /* Marks p removed, stops its dialling and closes its sessions (close_notify). */
 void gw_peer_disconnect(struct gw_peer *p);
 /* Whether two peer policies are the same in everything a session depends on. */

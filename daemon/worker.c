@@ -634,6 +634,8 @@ static void seal_and_send(struct worker *w, const struct gw_gen *gen, unsigned n
 			locked = sealed = false;
 		}
 		if (!gs) {
+			if (gw_peer_stage(p, pkt, len))
+				continue; /* sent once the handshake is done */
 			atomic_fetch_add_explicit(&p->c.drop_no_session, 1, memory_order_relaxed);
 			log_ratelimited(&p->rl_no_session, GW_LOG_DEBUG,
 					"peer %s: no session: packet dropped", p->pol.name);
