@@ -98,6 +98,7 @@ static int server_connect(void *arg, struct dtls_session *s, const struct sockad
 	struct simnet *n = arg;
 	(void)a, (void)l;
 	n->server_session = s;
+	n->server_sessions++;
 	return 0;
 }
 
@@ -118,8 +119,15 @@ static void server_ended(void *arg, struct dtls_session *s, int err)
 	}
 }
 
+static int server_authorize(void *arg, struct dtls_session *s)
+{
+	struct simnet *n = arg;
+	return n->authorize ? n->authorize(n, s) : 0;
+}
+
 static const struct dtls_server_callbacks server_cb = {
 	.send = server_send, .connect = server_connect, .data = server_data, .ended = server_ended,
+	.authorize = server_authorize,
 };
 
 void simnet_init(struct simnet *n, struct dtls_config *ccfg, struct dtls_config *scfg, uint64_t seed)

@@ -40,12 +40,16 @@ struct simnet {
 	struct dtls_session *client;
 	struct dtls_server *server;
 	struct dtls_session *server_session; /* the last session the server accepted */
+	unsigned server_sessions;            /* how many it accepted */
 	/* What each side received as application data. */
 	unsigned client_got[SIMNET_MSGS], server_got[SIMNET_MSGS];
 	unsigned corrupt;
 	size_t datagrams, max_datagram;
 	bool client_ended, server_ended;
 	int client_err, server_err;
+	/* When set, the server's authorize callback: its result decides. */
+	int (*authorize)(struct simnet *n, struct dtls_session *s);
+	void *authorize_arg;
 };
 
 /* Sets up both ends with their configs; the client is not started yet. */
