@@ -142,6 +142,10 @@ struct hs {
 	struct pki_identity *local; /* reference, the chain we send (if any) */
 	struct pki_trust *trust;    /* reference, to verify the peer */
 	struct pki_peer *peer;      /* the verified peer certificate (owned) */
+	/* The peer's chain as it came, for dtls_session_peer_verify() (owned; one buffer
+	 * holding chain_n DER certificates of chain_len[i] bytes each, back to back). */
+	uint8_t *chain;
+	size_t chain_n, chain_len[CERT_MAX_CHAIN];
 	bool cert_requested;        /* server: we sent CertificateRequest; client: we got one */
 	bool peer_sent_cert;        /* the peer's Certificate message was not empty */
 	bool have_server_ecdh;      /* client: ServerKeyExchange seen */

@@ -73,6 +73,7 @@ void hs_free(struct dtls_session *s)
 	pki_identity_unref(hs->local);
 	pki_trust_unref(hs->trust);
 	pki_peer_free(hs->peer);
+	free(hs->chain);
 	crypto_wipe(hs, sizeof(*hs));
 	free(hs);
 	s->hs = NULL;
@@ -350,10 +351,38 @@ int hs_check_finished(struct dtls_session *s, const uint8_t *body, size_t len)
 
 int hs_authorize(struct dtls_session *s)
 {
-	if (!s->cb.authorize)
-		return DTLS_OK;
-	int rc = s->cb.authorize(s->arg, s);
+	struct hs *hs = s->hs;
+	int rc = s->cb.authorize ? s->cb.authorize(s->arg, s) : 0;
+	/* The chain was kept for dtls_session_peer_verify() in the callback only. */
+	free(hs->chain);
+	hs->chain = NULL;
+	hs->chain_n = 0;
 	return rc < 0 ? DTLS_ERR_ACCESS_DENIED : DTLS_OK;
+}
+
+int dtls_session_peer_verify(struct dtls_session *s, struct dtls_config *cfg)
+{
+	struct hs *hs = s->hs;
+	ENSURE(hs && hs->chain_n && cfg, DTLS_ERR_ARG);
+	pthread_mutex_lock(&cfg->cert_lock);
+	struct pki_trust *t = cfg->trust ? pki_trust_ref(cfg->trust) : NULL;
+	pthread_mutex_unlock(&cfg->cert_lock);
+	ENSURE(t, DTLS_ERR_ARG);
+
+	const uint8_t *der[CERT_MAX_CHAIN];
+	size_t off = 0;
+	for (size_t i = 0; i < hs->chain_n; i++) {
+		der[i] = hs->chain + off;
+		off += hs->chain_len[i];
+	}
+	struct pki_peer *p = NULL;
+	char err[256];
+	const char *name = s->client ? s->cfg->server_name : NULL;
+	int rc = pki_verify_chain(t, der, hs->chain_len, hs->chain_n, name, s->client, hs_wall_clock(s),
+				  &p, err, sizeof(err));
+	pki_peer_free(p);
+	pki_trust_unref(t);
+	return rc;
 }
 
 int hs_verify_peer_chain(struct dtls_session *s, const uint8_t *body, size_t len, bool *empty)
@@ -376,6 +405,19 @@ int hs_verify_peer_chain(struct dtls_session *s, const uint8_t *body, size_t len
 		ENSURE(cfg->have_pin, DTLS_ERR_UNKNOWN_CA);
 		TRY(pki_peer_from_der(c.der[0], c.der_len[0], &hs->peer));
 	}
+	size_t total = 0;
+	for (size_t i = 0; i < c.n; i++)
+		total += c.der_len[i];
+	free(hs->chain);
+	hs->chain_n = 0;
+	ENSURE(hs->chain = malloc(total), DTLS_ERR_NOMEM);
+	total = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		memcpy(hs->chain + total, c.der[i], c.der_len[i]);
+		hs->chain_len[i] = c.der_len[i];
+		total += c.der_len[i];
+	}
+	hs->chain_n = c.n;
 	uint8_t pin[PKI_PIN_LEN];
 	TRY(pki_peer_spki_sha256(hs->peer, pin));
 	if (cfg->have_pin)

@@ -17,6 +17,7 @@
 #   server-wrong.{pem,key}               like server-ec, but CN/DNS wrong.test
 #   other-ca.{pem,key}                   an unrelated root CA
 #   server-unknown.{pem,key}             like server-ec, signed by other-ca
+#   client-other.{pem,key}               like client (CN/DNS client1.gw.test), signed by other-ca
 #   NAME-chain.pem                       leaf followed by int.pem, for every leaf signed by int
 #
 # Keys are made once and kept; certificates are issued again on every run. Leaves
@@ -169,3 +170,7 @@ chain server-wrong
 key server-unknown p256
 leaf_tmpl gw.test server
 cert server-unknown other-ca
+
+key client-other p256
+leaf_tmpl client1.gw.test client
+cert client-other other-ca

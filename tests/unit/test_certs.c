@@ -173,6 +173,78 @@ static void test_client_auth(void)
 	}
 }
 
+/* The server's authorize callback: verifies the client's chain again against the config
+ * in authorize_arg, keeps the result for the test, and refuses on failure. */
+static int verify_again_rc;
+static int authorize_verify(struct simnet *n, struct dtls_session *s)
+{
+	verify_again_rc = dtls_session_peer_verify(s, n->authorize_arg);
+	return verify_again_rc;
+}
+
+/* A server trusting two CAs can require a client's chain to come from one of them. */
+static void test_peer_verify_again(void)
+{
+	char err[256];
+	struct dtls_config *only_ca = dtls_config_new(), *only_other = dtls_config_new(),
+			  *none = dtls_config_new();
+	CU_ASSERT_FATAL(only_ca && only_other && none);
+	CU_ASSERT_FATAL(dtls_config_add_trusted(only_ca, path("ca.pem"), err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(dtls_config_add_trusted(only_other, path("other-ca.pem"), err, sizeof(err)) == 0);
+	for (int k = 0; k < 3; k++) {
+		struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+		CU_ASSERT_FATAL(dtls_config_add_trusted(s, path("ca.pem"), err, sizeof(err)) == 0);
+		CU_ASSERT_FATAL(dtls_config_add_trusted(s, path("other-ca.pem"), err, sizeof(err)) == 0);
+		dtls_config_verify_client(s, true, true);
+		struct dtls_config *c = client_config(NULL, "ca.pem");
+		/* k = 2: client1.gw.test again, but issued by the other CA */
+		CU_ASSERT_FATAL(dtls_config_add_local_cert(c, path(k == 2 ? "client-other.pem" : "client-chain.pem"),
+							   path(k == 2 ? "client-other.key" : "client.key"), err,
+							   sizeof(err)) == 0);
+		struct simnet n;
+		simnet_init(&n, c, s, 41 + (uint64_t)k);
+		n.authorize = authorize_verify;
+		n.authorize_arg = k == 1 ? only_other : only_ca;
+		verify_again_rc = 1;
+		CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+		bool up = simnet_run(&n, simnet_established, 60000);
+		if (k == 0) {
+			CU_ASSERT(up);
+			CU_ASSERT_EQUAL(verify_again_rc, 0);
+			/* after the handshake the chain is gone */
+			CU_ASSERT_EQUAL(dtls_session_peer_verify(n.server_session, only_ca), DTLS_ERR_ARG);
+		} else {
+			CU_ASSERT(!up);
+			CU_ASSERT_EQUAL(verify_again_rc, DTLS_ERR_UNKNOWN_CA);
+			simnet_run(&n, both_done, 60000);
+			CU_ASSERT_EQUAL(n.server_err, DTLS_ERR_ACCESS_DENIED);
+		}
+		simnet_free(&n);
+		dtls_config_unref(c);
+		dtls_config_unref(s);
+	}
+	/* a config without trusted CAs cannot verify anything */
+	struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+	CU_ASSERT_FATAL(dtls_config_add_trusted(s, path("ca.pem"), err, sizeof(err)) == 0);
+	dtls_config_verify_client(s, true, true);
+	struct dtls_config *c = client_config(NULL, "ca.pem");
+	CU_ASSERT_FATAL(dtls_config_add_local_cert(c, path("client-chain.pem"), path("client.key"), err,
+						   sizeof(err)) == 0);
+	struct simnet n;
+	simnet_init(&n, c, s, 47);
+	n.authorize = authorize_verify;
+	n.authorize_arg = none;
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT(!simnet_run(&n, simnet_established, 60000));
+	CU_ASSERT_EQUAL(verify_again_rc, DTLS_ERR_ARG);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+	dtls_config_unref(only_ca);
+	dtls_config_unref(only_other);
+	dtls_config_unref(none);
+}
+
 /* A handshake that must fail: checks the error and alert on both sides. */
 static void expect_failure(struct dtls_config *c, struct dtls_config *s, int client_err, int server_err,
 			   int alert_from_client, int alert_from_server)
@@ -332,6 +404,7 @@ static CU_TestInfo tests[] = {
 	{ "every certificate suite, lossless", test_every_suite },
 	{ "every certificate suite, 30% loss + dup + reorder", test_every_suite_lossy },
 	{ "client certificate authentication (EC and RSA)", test_client_auth },
+	{ "client chain verified again against one CA in authorize", test_peer_verify_again },
 	{ "wrong server name: bad_certificate", test_wrong_name },
 	{ "unknown CA: unknown_ca", test_unknown_ca },
 	{ "intermediate not sent: unknown_ca", test_missing_intermediate },

@@ -211,6 +211,14 @@ DTLS_API const uint8_t *dtls_session_psk_identity(const struct dtls_session *s, 
 /* The peer certificate's SHA-256 SPKI pin and whether it carries a name (CN or SAN). */
 DTLS_API bool dtls_session_peer_pin(const struct dtls_session *s, uint8_t pin[32]);
 DTLS_API bool dtls_session_peer_has_name(const struct dtls_session *s, const char *name);
+/*
+ * In the authorize callback of a handshake in which the peer sent a certificate chain:
+ * verifies that chain again, against cfg's trusted CAs instead of the session's (a
+ * server that trusts several CAs can require the one of the peer the certificate names).
+ * 0, a verification error (DTLS_ERR_UNKNOWN_CA, ...), or DTLS_ERR_ARG outside such a
+ * handshake or when cfg has no trusted CA.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_session_peer_verify(struct dtls_session *s, struct dtls_config *cfg);
 /* Number of completed handshakes (1 after the first, 2 after one renegotiation...). */
 DTLS_API unsigned dtls_session_handshakes(const struct dtls_session *s);
 
