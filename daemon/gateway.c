@@ -196,6 +196,7 @@ void gw_peer_put(struct gw_peer *p)
 		return;
 	staged_free(&p->staged);
 	dtls_config_unref(p->dcfg);
+	dtls_config_unref(atomic_load(&p->vcfg));
 	peer_policy_clear(&p->pol);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -280,6 +281,40 @@ static int add_local_cert(struct dtls_config *d, const struct gw_config *cfg)
 	return 0;
 }
 
+static void config_unref_cb(void *arg)
+{
+	dtls_config_unref(arg);
+}
+
+/* p->vcfg for its CAs now (NULL for PSK and pin-only peers); the old one is retired. */
+static int set_verify_config(struct gw_peer *p, const struct gw_config *cfg)
+{
+	const struct peer_policy *pol = &p->pol;
+	char *const *files = pol->cert.ca_files;
+	size_t nf = pol->cert.n_ca_files;
+	struct dtls_config *v = NULL, *old;
+	char who[64];
+
+	if (!nf && cfg->ca) {
+		files = &cfg->ca;
+		nf = 1;
+	}
+	if (pol->auth == PEER_AUTH_CERT && nf) {
+		snprintf(who, sizeof(who), "peer %s", pol->name);
+		if (!(v = dtls_config_new()))
+			return -ENOMEM;
+		for (size_t i = 0; i < nf; i++)
+			if (add_trusted(v, files[i], who) < 0) {
+				dtls_config_unref(v);
+				return -EINVAL;
+			}
+	}
+	old = atomic_exchange(&p->vcfg, v);
+	if (old)
+		gw_retire(p->gw, config_unref_cb, old);
+	return 0;
+}
+
 int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg)
 {
 	const struct peer_policy *pol = &p->pol;
@@ -293,6 +328,8 @@ int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg)
 	p->dead_after_ms = (uint64_t)cfg->dead_after * 1000;
 	if (cfg->dead_after && pol->keepalive && cfg->dead_after <= pol->keepalive)
 		p->dead_after_ms = 3 * (uint64_t)pol->keepalive * 1000;
+	if ((rc = set_verify_config(p, cfg)) < 0)
+		return rc;
 	if (!pol->has_endpoint)
 		goto done; /* a responder: sessions come from the shared server config */
 	if (!(d = dtls_config_new()))
@@ -523,6 +560,15 @@ static int cb_authorize(void *arg, struct dtls_session *s)
 			log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING,
 					"refused handshake from %s: certificate matches no "
 					"configured peer", a);
+		return DTLS_ERR_ACCESS_DENIED;
+	}
+	/* The server trusts the CAs of all its peers: the chain must come from this one's. */
+	struct dtls_config *v = id ? NULL : atomic_load(&found->vcfg);
+	int rc = v ? dtls_session_peer_verify(s, v) : 0;
+	if (rc < 0) {
+		log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING,
+				"refused handshake from %s: certificate matches peer %s but does "
+				"not verify against its ca (%s)", a, found->pol.name, dtls_strerror(rc));
 		return DTLS_ERR_ACCESS_DENIED;
 	}
 	if (p) {

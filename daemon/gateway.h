@@ -87,6 +87,10 @@ struct gw_peer {
 
 	/* Control thread only. */
 	struct dtls_config *dcfg; /* for dialling it (initiators); NULL for responders */
+	/* A certificate peer with a CA (its own ca, else the gateway's): those CAs alone,
+	 * to verify its chain when it dials us (the server trusts every peer's CAs). Set by
+	 * the control thread, read by the workers; a replaced one is retired. */
+	struct dtls_config *_Atomic vcfg;
 	uint64_t keepalive_ms;    /* 0: no keepalives */
 	uint64_t dead_after_ms;   /* 0: never declared dead */
 

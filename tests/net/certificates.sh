@@ -2,7 +2,9 @@
 # Certificate peers: a dials b; each proves itself with a certificate from the test
 # PKI (tests/pki/mkpki.sh) and checks the other's name (cert_cn) against a CA, or its
 # key pin. A certificate with the wrong name is refused, and the logs say so. b also
-# serves a PSK peer c at the same time (both kinds of identity on one port).
+# serves a PSK peer c at the same time (both kinds of identity on one port). A
+# certificate with a's name from the CA of another of b's peers is refused: each peer
+# that dials b must verify against its own CA, not any CA b trusts.
 . "$(dirname "$0")/lib.sh" "$@"
 
 if ! command -v certtool >/dev/null || ! command -v openssl >/dev/null; then
@@ -23,15 +25,19 @@ kc=$(psk_new)
 # write_a B_IDENTITY_LINES...: a's config; its peer b is identified by the lines given.
 write_a() {
 	gw_conf "$NET_WORK/a.conf" "[::]:4433" "10.10.1.1/24" "keepalive = 1" \
-		"cert = $PKI/client-chain.pem" "key = $PKI/client.key" "ca = $PKI/ca.pem"
+		"cert = $PKI/${A_CERT:-client-chain.pem}" "key = $PKI/${A_KEY:-client.key}" \
+		"ca = $PKI/ca.pem"
 	peer_conf "$NET_WORK/a.conf" b "$@" "allowed_ips=10.10.2.0/24" endpoint=192.0.2.2:4433
 }
-# write_b A_CN: b's config; its peer a must be called A_CN; peer c is a PSK peer.
+# write_b A_CN [Y_CA]: b's config; its peer a must be called A_CN (CA: the gateway's);
+# peer c is a PSK peer; with Y_CA, a certificate peer y with that CA of its own.
 write_b() {
 	gw_conf "$NET_WORK/b.conf" "[::]:4433" "10.10.2.1/24" "keepalive = 1" \
 		"cert = $PKI/server-ec-chain.pem" "key = $PKI/server-ec.key" "ca = $PKI/ca.pem"
 	peer_conf "$NET_WORK/b.conf" a "cert_cn=$1" "allowed_ips=10.10.1.0/24"
 	peer_conf "$NET_WORK/b.conf" c psk_identity=c-b "psk=$kc" "allowed_ips=10.10.3.0/24"
+	[ -n "${2:-}" ] && peer_conf "$NET_WORK/b.conf" y "cert_cn=y.gw.test" "ca=$2" \
+		"allowed_ips=10.10.9.0/24"
 }
 gw_conf "$NET_WORK/c.conf" "[::]:4433" "10.10.3.1/24" "keepalive = 1"
 peer_conf "$NET_WORK/c.conf" b psk_identity=c-b "psk=$kc" "allowed_ips=10.10.2.0/24" \
@@ -81,6 +87,21 @@ check "a hears access_denied" wait_log a "peer b: handshake failed: peer sent al
 grep -h "refused\|handshake failed" "${GW_LOG[a]}" "${GW_LOG[b]}" | head -3 | sed 's/^/  /'
 check "no tunnel" bash -c "! ip netns exec $(ns a) ping -c 1 -W 1 10.10.2.1 >/dev/null 2>&1"
 check "the PSK peer c is not disturbed" wait_for 5 ping_ok c 10.10.2.1 1
+
+echo "== a's name, but from the CA of b's other peer y"
+A_CERT=client-other.pem A_KEY=client-other.key write_a cert_cn=gw.test "ca=$PKI/ca.pem"
+write_b client1.gw.test "$PKI/other-ca.pem"
+restart_all
+check "b refuses it, saying why" wait_log b \
+	"refused handshake from 192\.0\.2\.1:4433: certificate matches peer a but does not verify against its ca" 5
+check "a hears access_denied" wait_log a "peer b: handshake failed: peer sent alert access_denied" 5
+grep -h "refused" "${GW_LOG[b]}" | head -1 | sed 's/^/  /'
+check "no tunnel" bash -c "! ip netns exec $(ns a) ping -c 1 -W 1 10.10.2.1 >/dev/null 2>&1"
+echo "== the same b, with a's real certificate"
+write_a cert_cn=gw.test "ca=$PKI/ca.pem"
+restart_all
+check "b: handshake with a done" wait_log b "peer a: handshake done" 10
+check "ping a -> b" ping_ok a 10.10.2.1 3
 
 for n in a b c; do gw_stop "$n"; done
 finish
