@@ -92,6 +92,9 @@ for i in 1 2 3 4 5; do
 		fi
 	else
 		echo "  handshake $i: did not complete"
+		tail -n 25 "${GW_LOG[a]}" | sed 's/^/  a: /'
+		tail -n 25 "${GW_LOG[b]}" | sed 's/^/  b: /'
+		tail -n 40 "$NET_WORK/relay2.out" | sed 's/^/  relay: /'
 	fi
 	gw_stop a
 	rm -f "$NET_WORK/a.log"
