@@ -17,15 +17,7 @@
 #      keeps its sessions (no peer declares it dead) and stops on SIGTERM with status 0.
 . "$(dirname "$0")/lib.sh" "$@"
 
-CTL_BIN=${DTLSGWCTL:-$NET_BUILD/daemon/ctl/dtlsgwctl}
-if ! command -v python3 >/dev/null; then
-	echo "SKIP: no python3 (scripts/setup installs it)"
-	exit 77
-fi
-if [ ! -x "$CTL_BIN" ]; then
-	echo "FAIL: no dtlsgwctl at $CTL_BIN (build first)"
-	exit 1
-fi
+need_ctl
 
 ms() { date +%s%3N; }
 ctl() {

@@ -20,15 +20,7 @@ COUNT=${FLOOD_COUNT:-60000}
 SECS=${FLOOD_SECONDS:-6}
 RSS_KB=${FLOOD_RSS_KB:-2048}
 HERE=$(cd "$(dirname "$0")" && pwd)
-CTL_BIN=${DTLSGWCTL:-$NET_BUILD/daemon/ctl/dtlsgwctl}
-if ! command -v python3 >/dev/null; then
-	echo "SKIP: no python3 (scripts/setup installs it)"
-	exit 77
-fi
-if [ ! -x "$CTL_BIN" ]; then
-	echo "FAIL: no dtlsgwctl at $CTL_BIN (build first)"
-	exit 1
-fi
+need_ctl
 
 # rss_kb PID FIELD: VmRSS or VmHWM of a process, in kB.
 rss_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
@@ -44,29 +36,6 @@ val() { awk -v k="$1" '$1 == k { print $2 }' "$NET_WORK/flood.out"; }
 log_ms() {
 	grep -E -- "$2" "${GW_LOG[$1]}" | sed -n "${3:-1}p" |
 		awk '{ split($1, t, /[:.]/); print ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4] }'
-}
-# sampler NAME OUT: in the background, asks gateway NAME for its status every 50 ms over
-# one control connection until $NET_WORK/stop-sampler exists (or 120 s); at the end
-# writes "SAMPLES n" and "MAX sessions" to OUT.
-sampler() {
-	python3 -c '
-import json, os, socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-f = s.makefile("rb")
-n = top = 0
-end = time.monotonic() + 120
-while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
-    s.sendall(b"{\"version\":1,\"command\":\"status\"}\n")
-    top = max(top, json.loads(f.readline())["result"]["sessions"])
-    n += 1
-    time.sleep(0.05)
-print("SAMPLES", n)
-print("MAX", top)
-' "$NET_WORK/$1.sock" "$NET_WORK/stop-sampler" >"$2" 2>&1 &
-	SAMPLER_PID=$!
-	NET_PIDS+=("$SAMPLER_PID")
 }
 gw_line() { grep 'notice: stats:' "${GW_LOG[$1]}" | tail -1; }
 # gw_stat NAME WORDS: the number before WORDS in the last gateway stats line.

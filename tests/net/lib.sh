@@ -194,6 +194,60 @@ ping_ok() { nsx "$1" ping -c "${3:-3}" -i 0.2 -W 1 "$2" >/dev/null 2>&1; }
 # ping_summary NS ADDR COUNT: prints ping's last two lines.
 ping_summary() { nsx "$1" ping -c "$3" -i 0.2 -W 1 "$2" 2>&1 | tail -2; }
 
+# ---- shared by several tests ----
+
+# need_ctl: the test drives gateways with dtlsgwctl and python3: CTL_BIN is set, or the
+# test is skipped (no python3) or failed (no dtlsgwctl built).
+need_ctl() {
+	CTL_BIN=${DTLSGWCTL:-$NET_BUILD/daemon/ctl/dtlsgwctl}
+	if ! command -v python3 >/dev/null; then
+		echo "SKIP: no python3 (scripts/setup installs it)"
+		exit 77
+	fi
+	if [ ! -x "$CTL_BIN" ]; then
+		echo "FAIL: no dtlsgwctl at $CTL_BIN (build first)"
+		exit 1
+	fi
+}
+
+# sampler NAME OUT: in the background, asks gateway NAME for its status every 50 ms over
+# one control connection until $NET_WORK/stop-sampler exists (or 120 s); at the end
+# writes "SAMPLES n" and "MAX sessions" to OUT.
+sampler() {
+	python3 -c '
+import json, os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+n = top = 0
+end = time.monotonic() + 120
+while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
+    s.sendall(b"{\"version\":1,\"command\":\"status\"}\n")
+    top = max(top, json.loads(f.readline())["result"]["sessions"])
+    n += 1
+    time.sleep(0.05)
+print("SAMPLES", n)
+print("MAX", top)
+' "$NET_WORK/$1.sock" "$NET_WORK/stop-sampler" >"$2" 2>&1 &
+	SAMPLER_PID=$!
+	NET_PIDS+=("$SAMPLER_PID")
+}
+
+# send_file NS ADDR PORT FILE SECONDS: from namespace NS, sends FILE over one TCP
+# connection to tcp_sink.py at ADDR PORT and waits for its one-byte answer (bounded by
+# SECONDS); returns the sender's status.
+send_file() {
+	nsx "$1" timeout "$5" python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=200)
+with open(sys.argv[3], "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+' "$2" "$3" "$4"
+}
+
 # ---- the usual pair ----
 #
 # pair_setup: namespaces a and b joined by veth (underlay 192.0.2.1/24 + fd00:192::1/64

@@ -36,14 +36,7 @@ nsx_bg b python3 "$(dirname "$0")/tcp_sink.py" 10.10.2.1 6000 >"$NET_WORK/recv.o
 RECV_PID=$BG_PID
 wait_for 5 listening b 6000
 t0=$(date +%s%3N)
-nsx a timeout 240 python3 -c '
-import socket, sys
-s = socket.create_connection(("10.10.2.1", 6000), timeout=200)
-with open(sys.argv[1], "rb") as f:
-    s.sendfile(f)
-s.shutdown(socket.SHUT_WR)
-s.recv(1)
-' "$NET_WORK/blob"
+send_file a 10.10.2.1 6000 "$NET_WORK/blob" 240
 st=$?
 t1=$(date +%s%3N)
 wait "$RECV_PID" 2>/dev/null

@@ -11,15 +11,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 MB=${LOSSY_MB:-16}
-CTL_BIN=${DTLSGWCTL:-$NET_BUILD/daemon/ctl/dtlsgwctl}
-if ! command -v python3 >/dev/null; then
-	echo "SKIP: no python3 (scripts/setup installs it)"
-	exit 77
-fi
-if [ ! -x "$CTL_BIN" ]; then
-	echo "FAIL: no dtlsgwctl at $CTL_BIN (build first)"
-	exit 1
-fi
+need_ctl
 # peer_drop NAME PEER REASON: a drop counter of PEER as gateway NAME sees it.
 peer_drop() {
 	"$CTL_BIN" -s "$NET_WORK/$1.sock" -t 5 --json peer "$2" |
@@ -90,14 +82,7 @@ replay_a0=$(peer_drop a b replay)
 dup_c2s0=$(relay_count DUPLICATED c2s)
 dup_s2c0=$(relay_count DUPLICATED s2c)
 t0=$(date +%s%3N)
-nsx a timeout 220 python3 -c '
-import socket, sys
-s = socket.create_connection(("10.10.2.1", 6000), timeout=200)
-with open(sys.argv[1], "rb") as f:
-    s.sendfile(f)
-s.shutdown(socket.SHUT_WR)
-s.recv(1)
-' "$NET_WORK/blob"
+send_file a 10.10.2.1 6000 "$NET_WORK/blob" 220
 st=$?
 t1=$(date +%s%3N)
 wait "$RECV_PID" 2>/dev/null

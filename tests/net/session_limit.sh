@@ -10,15 +10,7 @@
 # place, and the last one is still refused.
 . "$(dirname "$0")/lib.sh" "$@"
 
-CTL_BIN=${DTLSGWCTL:-$NET_BUILD/daemon/ctl/dtlsgwctl}
-if ! command -v python3 >/dev/null; then
-	echo "SKIP: no python3 (scripts/setup installs it)"
-	exit 77
-fi
-if [ ! -x "$CTL_BIN" ]; then
-	echo "FAIL: no dtlsgwctl at $CTL_BIN (build first)"
-	exit 1
-fi
+need_ctl
 
 ctl() {
 	local n=$1
@@ -31,29 +23,6 @@ hs_count() { grep -c "peer $2: handshake done" "${GW_LOG[$1]}"; }
 up() { log_has "$1" "peer hub: handshake done"; }
 gw_line() { grep 'notice: stats:' "${GW_LOG[$1]}" | tail -1; }
 gw_stat() { gw_line "$1" | sed -E "s/.* ([0-9]+) $2.*/\1/"; }
-# sampler NAME OUT: in the background, the gateway's session count every 50 ms over
-# one control connection until $NET_WORK/stop-sampler exists (or 120 s); then
-# "SAMPLES n" and "MAX sessions" in OUT.
-sampler() {
-	python3 -c '
-import json, os, socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-f = s.makefile("rb")
-n = top = 0
-end = time.monotonic() + 120
-while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
-    s.sendall(b"{\"version\":1,\"command\":\"status\"}\n")
-    top = max(top, json.loads(f.readline())["result"]["sessions"])
-    n += 1
-    time.sleep(0.05)
-print("SAMPLES", n)
-print("MAX", top)
-' "$NET_WORK/$1.sock" "$NET_WORK/stop-sampler" >"$2" 2>&1 &
-	SAMPLER_PID=$!
-	NET_PIDS+=("$SAMPLER_PID")
-}
 
 SPOKES="s1 s2 s3 s4"
 ns_add h $SPOKES || { fail setup; finish; }
