@@ -161,7 +161,7 @@ class Relay:
         return data is None or not self.a.only or record_types(data) <= self.a.only
 
     def send(self, sock, data, dest, d, n):
-        if self.a.delay and self.applies(d):
+        if self.a.delay and self.applies(d, data):
             self.qseq += 1
             heapq.heappush(self.queue, (time.monotonic() + self.a.delay / 1000, self.qseq, d, n, sock, data,
                                         dest))
