@@ -9,7 +9,8 @@ back to that client. "c2s" is client -> target, "s2c" target -> client. Datagram
 numbered from 1 per direction, over all clients.
 
 Impairments (all may be combined):
-  --drop DIR:N[,N...]    drop the Nth datagram(s) of a direction (repeatable): c2s:2, s2c:3,5
+  --drop DIR:N[,N...]    drop the Nth datagram(s) of a direction (repeatable): c2s:2, s2c:3,5;
+                         with --only, N counts only the datagrams made of those types
   --drop-every N         drop every Nth datagram of the directions chosen by --dir
   --loss PCT             drop each datagram with probability PCT percent
   --dup PCT              send a datagram twice with probability PCT
@@ -140,6 +141,7 @@ class Relay:
         self.up = {}       # client addr -> upstream socket
         self.owner = {}    # upstream socket -> client addr
         self.count = {d: 0 for d in DIRS}
+        self.count_only = {d: 0 for d in DIRS}   # datagrams made of --only types
         self.maxlen = {d: 0 for d in DIRS}
         self.drops = {d: set() for d in DIRS}
         for d, nums in a.drop or []:
@@ -186,7 +188,13 @@ class Relay:
         self.maxlen[d] = max(self.maxlen[d], len(data))
         if self.a.limit and len(data) > self.a.limit:
             self.say(f"OVERSIZE {d} #{n} {len(data)}")
-        if n in self.drops[d]:
+        k = n
+        if self.a.only:
+            k = None
+            if record_types(data) <= self.a.only:
+                self.count_only[d] += 1
+                k = self.count_only[d]
+        if k in self.drops[d]:
             self.say(f"DROPPED {d} #{n}")
             return
         impair = self.applies(d, data)
