@@ -461,14 +461,9 @@ static void cb_data(void *arg, const uint8_t *d, size_t n)
 {
 	struct gw_session *gs = arg;
 	struct gw_peer *p = atomic_load_explicit(&gs->peer, memory_order_relaxed);
-	uint64_t now = tl_now();
 
 	if (!p)
 		return; /* cannot happen: data comes after authorize */
-	/* Written once per millisecond, not per packet: the line is shared with the
-	 * workers sealing for this session. */
-	if (atomic_load_explicit(&gs->last_rx_ms, memory_order_relaxed) != now)
-		atomic_store_explicit(&gs->last_rx_ms, now, memory_order_relaxed);
 	if (n == 0) {
 		BUMP(p->c.keepalives_rx, 1);
 		return;
@@ -509,7 +504,6 @@ static void cb_established(void *arg)
 		log_warnx("peer %s: %s carries at most %zu bytes per record, less than the "
 			  "tunnel MTU %u: larger packets will be dropped", p ? p->pol.name : "?",
 			  suite ? suite : "?", dtls_session_max_payload(gs->s), gs->gw->tun_mtu);
-	atomic_store(&gs->last_rx_ms, tl_now());
 	atomic_fetch_or(&gs->events, GW_EV_ESTABLISHED);
 }
 

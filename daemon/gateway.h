@@ -141,7 +141,7 @@ struct gw_session {
 	atomic_bool closed_by_us;     /* we sent close_notify first */
 	_Atomic uint64_t next_due;    /* dtls_session_next_timeout(), refreshed on unlock */
 	_Atomic int state;            /* dtls_session_state(), refreshed on unlock */
-	_Atomic uint64_t last_rx_ms;  /* last authenticated data or keepalive record */
+	_Atomic uint64_t last_rx_ms;  /* dtls_session_last_heard(), refreshed after feeding */
 	_Atomic uint64_t last_tx_ms;  /* last data or keepalive record sealed */
 };
 

@@ -263,11 +263,19 @@ static bool is_client_hello(const uint8_t *d, size_t n)
 static void feed_many(struct worker *w, struct gw_session *gs, const struct rx_seg *segs,
 		      unsigned n)
 {
+	uint64_t heard;
+
 	w->tl.cur = gs;
 	gw_session_lock(gs);
 	/* Errors end the session through the ended callback; drops are counted inside. */
 	for (unsigned i = 0; i < n; i++)
 		GW_IGNORE(dtls_session_handle(gs->s, segs[i].d, segs[i].n, w->tl.now));
+	/* Whatever authenticated keeps the peer alive: data, keepalives, and its
+	 * retransmitted Finished while our last flight is being lost. Written at most once
+	 * per millisecond: the line is shared with the workers sealing for this session. */
+	heard = dtls_session_last_heard(gs->s);
+	if (heard > atomic_load_explicit(&gs->last_rx_ms, memory_order_relaxed))
+		atomic_store_explicit(&gs->last_rx_ms, heard, memory_order_relaxed);
 	gw_session_unlock(gs);
 	w->tl.cur = NULL;
 	gw_session_after(gs);

@@ -167,6 +167,8 @@ int dtls_session_handle(struct dtls_session *s, uint8_t *dgram, size_t len, uint
 			continue;
 		}
 		s->stats.records_in++;
+		if (h.epoch)
+			s->heard_ms = now_ms;
 		if (!s->client && h.epoch == 0 && s->handshakes == 0)
 			rec_layer_skip_seq(&s->rec, 0, h.seq);
 		rc = handle_plaintext(s, &h, plain, n);
@@ -257,6 +259,7 @@ int dtls_session_peer_alert(const struct dtls_session *s) { return s->peer_alert
 int dtls_session_sent_alert(const struct dtls_session *s) { return s->sent_alert; }
 bool dtls_session_is_client(const struct dtls_session *s) { return s->client; }
 unsigned dtls_session_handshakes(const struct dtls_session *s) { return s->handshakes; }
+uint64_t dtls_session_last_heard(const struct dtls_session *s) { return s->heard_ms; }
 
 uint16_t dtls_session_suite(const struct dtls_session *s)
 {

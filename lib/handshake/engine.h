@@ -210,6 +210,7 @@ struct dtls_session {
 	uint64_t now_ms;           /* the time of the call being processed */
 	uint64_t close_deadline;   /* CLOSING: when to give up on the peer's close_notify */
 	uint64_t retire_at;        /* when to forget the previous read epoch; 0 = nothing to do */
+	uint64_t heard_ms;         /* last record authenticated in epoch 1 or later; 0 = none */
 
 	struct dtls_session_stats stats;
 

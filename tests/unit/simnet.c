@@ -139,7 +139,7 @@ void simnet_init(struct simnet *n, struct dtls_config *ccfg, struct dtls_config 
 	n->server = scfg ? dtls_server_new(scfg, &server_cb, n, 16) : NULL;
 }
 
-static void drain(struct simnet_queue *q)
+void simnet_drain(struct simnet_queue *q)
 {
 	while (q->n)
 		free(dequeue(q).data);
@@ -147,8 +147,8 @@ static void drain(struct simnet_queue *q)
 
 void simnet_free(struct simnet *n)
 {
-	drain(&n->to_server);
-	drain(&n->to_client);
+	simnet_drain(&n->to_server);
+	simnet_drain(&n->to_client);
 	dtls_session_free(n->client);
 	dtls_server_free(n->server);
 }

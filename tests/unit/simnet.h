@@ -61,6 +61,8 @@ bool simnet_run(struct simnet *n, bool (*cond)(struct simnet *n), uint64_t limit
 bool simnet_established(struct simnet *n);
 /* Replaces the client by a new one at the same address, as if it had restarted. */
 void simnet_restart_client(struct simnet *n, struct dtls_config *cfg);
+/* Loses every datagram in flight on q (n->to_server or n->to_client). */
+void simnet_drain(struct simnet_queue *q);
 /* Sends message `id` (0..SIMNET_MSGS-1) as application data from one side. */
 int simnet_send(struct simnet *n, bool from_client, unsigned id);
 

@@ -277,6 +277,61 @@ static void test_peer_restart_same_address(void)
 	dtls_config_unref(s);
 }
 
+static bool server_has_session(struct simnet *n)
+{
+	return n->server_session != NULL;
+}
+
+static bool server_up(struct simnet *n)
+{
+	return n->server_session && dtls_session_state(n->server_session) == DTLS_STATE_ESTABLISHED;
+}
+
+static bool server_answered(struct simnet *n)
+{
+	return n->to_client.n > 0;
+}
+
+/* The server's last flight is lost twice: the client's retransmissions of its Finished
+ * are what the server hears of it until the third copy gets through. */
+static void test_last_flight_lost(void)
+{
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	struct dtls_session_stats st;
+	struct simnet n;
+	simnet_init(&n, c, s, 23);
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, server_has_session, 10000));
+	CU_ASSERT_EQUAL(dtls_session_last_heard(n.server_session), 0); /* epoch 0 only so far */
+	CU_ASSERT_FATAL(simnet_run(&n, server_up, 10000));
+	uint64_t t0 = n.now;
+	CU_ASSERT_EQUAL(dtls_session_last_heard(n.server_session), t0); /* the client's Finished */
+	CU_ASSERT_EQUAL(dtls_session_last_heard(n.client), 0);
+	for (int lost = 0; lost < 2; lost++) {
+		uint64_t before = dtls_session_last_heard(n.server_session);
+		simnet_drain(&n.to_client); /* the server's CCS and Finished */
+		CU_ASSERT_FATAL(simnet_run(&n, server_answered, 10000));
+		/* the client's timer fired, its flight came again, the server sent its own again */
+		CU_ASSERT(dtls_session_last_heard(n.server_session) >= before + 1000);
+		CU_ASSERT_EQUAL(dtls_session_state(n.client), DTLS_STATE_HANDSHAKING);
+	}
+	uint64_t heard = dtls_session_last_heard(n.server_session);
+	CU_ASSERT(heard >= t0 + 3000); /* 1 s, then 2 s more of the client's backoff */
+	dtls_session_stats(n.client, &st);
+	CU_ASSERT_EQUAL(st.retransmits, 2);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	CU_ASSERT(dtls_session_last_heard(n.client) > heard); /* the server's Finished */
+	uint64_t sent = n.now;
+	CU_ASSERT(simnet_send(&n, true, 3) == 0);
+	simnet_run(&n, never, 10);
+	CU_ASSERT_EQUAL(n.server_got[3], 1);
+	CU_ASSERT(dtls_session_last_heard(n.server_session) > sent); /* and data, of course */
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
 static void test_hello_request(void)
 {
 	/* The server asks for a renegotiation (HelloRequest): the client, whose side of
@@ -365,6 +420,7 @@ static CU_TestInfo tests[] = {
 	{ "cookie-less ClientHello flood allocates no session", test_cookie_flood_allocates_nothing },
 	{ "peer restarting on the same address gets a new session", test_peer_restart_same_address },
 	{ "HelloRequest from the server: client renegotiates, or refuses when off", test_hello_request },
+	{ "last flight lost twice: the peer's retransmitted Finished counts as heard", test_last_flight_lost },
 	CU_TEST_INFO_NULL,
 };
 

@@ -221,6 +221,14 @@ DTLS_API bool dtls_session_peer_has_name(const struct dtls_session *s, const cha
 DTLS_API DTLS_MUST_CHECK int dtls_session_peer_verify(struct dtls_session *s, struct dtls_config *cfg);
 /* Number of completed handshakes (1 after the first, 2 after one renegotiation...). */
 DTLS_API unsigned dtls_session_handshakes(const struct dtls_session *s);
+/*
+ * When a record from the peer last authenticated under the keys of a handshake (epoch 1
+ * or later): the now_ms of that dtls_session_handle call, or 0 if none has. Application
+ * data and empty records count, and so do alerts and handshake records, such as a peer
+ * retransmitting its Finished because our last flight was lost. Epoch 0 records prove
+ * nothing about their sender and do not count. For telling a live peer from a dead one.
+ */
+DTLS_API uint64_t dtls_session_last_heard(const struct dtls_session *s);
 
 struct dtls_session_stats {
 	uint64_t records_in, records_out;
