@@ -3,8 +3,9 @@
  *   - session timers: handshake retransmission and give-up, close_notify deadline,
  *     retiring old epochs (dtls_session_timeout when next_due has come);
  *   - per peer (every PEER_TICK_MS): a keepalive after `keepalive` seconds without
- *     sending; dead after `dead_after` seconds without receiving (the session is
- *     dropped and an initiator dials at once); dialling initiators whose backoff is over;
+ *     sending; dead after `dead_after` seconds without receiving, unless the peer may
+ *     still be retransmitting its last handshake flight (the session is dropped and an
+ *     initiator dials at once); dialling initiators whose backoff is over;
  *   - cookie secret rotation and the frees deferred past the workers' quiescent points.
  */
 #include <stdlib.h>
@@ -74,6 +75,20 @@ static void keepalive(struct gw_session *gs, uint64_t now)
 	gw_session_after(gs);
 }
 
+/* Whether gs's peer may still lack our last flight: it then retransmits its own with a
+ * backoff (1, 2, 4... s) that can outlast a short dead_after, and is not dead before the
+ * flight is settled (its data, or the handshake's total time). */
+static bool last_flight_pending(struct gw_session *gs)
+{
+	bool pending;
+
+	gw_session_lock(gs);
+	pending = dtls_session_last_flight_pending(gs->s);
+	gw_session_unlock(gs);
+	gw_session_after(gs);
+	return pending;
+}
+
 static void peer_timers(struct gateway *gw, struct gw_peer *p, uint64_t now)
 {
 	struct gw_session *cur;
@@ -89,7 +104,7 @@ static void peer_timers(struct gateway *gw, struct gw_peer *p, uint64_t now)
 
 	if (cur) {
 		uint64_t rx = atomic_load(&cur->last_rx_ms), tx = atomic_load(&cur->last_tx_ms);
-		if (p->dead_after_ms && now > rx + p->dead_after_ms) {
+		if (p->dead_after_ms && now > rx + p->dead_after_ms && !last_flight_pending(cur)) {
 			char why[80];
 			snprintf(why, sizeof(why), "dead (no packet for %llu s)",
 				 (unsigned long long)(now - rx) / 1000);

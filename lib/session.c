@@ -260,6 +260,7 @@ int dtls_session_sent_alert(const struct dtls_session *s) { return s->sent_alert
 bool dtls_session_is_client(const struct dtls_session *s) { return s->client; }
 unsigned dtls_session_handshakes(const struct dtls_session *s) { return s->handshakes; }
 uint64_t dtls_session_last_heard(const struct dtls_session *s) { return s->heard_ms; }
+bool dtls_session_last_flight_pending(const struct dtls_session *s) { return s->hs && s->hs->done; }
 
 uint16_t dtls_session_suite(const struct dtls_session *s)
 {

@@ -293,7 +293,8 @@ static bool server_answered(struct simnet *n)
 }
 
 /* The server's last flight is lost twice: the client's retransmissions of its Finished
- * are what the server hears of it until the third copy gets through. */
+ * are what the server hears of it until the third copy gets through, and the server
+ * knows the flight is pending until the client's first data. */
 static void test_last_flight_lost(void)
 {
 	struct dtls_config *c = psk_config(NULL, "client1", key1);
@@ -308,6 +309,7 @@ static void test_last_flight_lost(void)
 	uint64_t t0 = n.now;
 	CU_ASSERT_EQUAL(dtls_session_last_heard(n.server_session), t0); /* the client's Finished */
 	CU_ASSERT_EQUAL(dtls_session_last_heard(n.client), 0);
+	CU_ASSERT(dtls_session_last_flight_pending(n.server_session));
 	for (int lost = 0; lost < 2; lost++) {
 		uint64_t before = dtls_session_last_heard(n.server_session);
 		simnet_drain(&n.to_client); /* the server's CCS and Finished */
@@ -322,11 +324,14 @@ static void test_last_flight_lost(void)
 	CU_ASSERT_EQUAL(st.retransmits, 2);
 	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
 	CU_ASSERT(dtls_session_last_heard(n.client) > heard); /* the server's Finished */
+	CU_ASSERT(!dtls_session_last_flight_pending(n.client)); /* the client keeps nothing */
+	CU_ASSERT(dtls_session_last_flight_pending(n.server_session)); /* no data from it yet */
 	uint64_t sent = n.now;
 	CU_ASSERT(simnet_send(&n, true, 3) == 0);
 	simnet_run(&n, never, 10);
 	CU_ASSERT_EQUAL(n.server_got[3], 1);
 	CU_ASSERT(dtls_session_last_heard(n.server_session) > sent); /* and data, of course */
+	CU_ASSERT(!dtls_session_last_flight_pending(n.server_session)); /* which settles it */
 	simnet_free(&n);
 	dtls_config_unref(c);
 	dtls_config_unref(s);

@@ -229,6 +229,13 @@ DTLS_API unsigned dtls_session_handshakes(const struct dtls_session *s);
  * nothing about their sender and do not count. For telling a live peer from a dead one.
  */
 DTLS_API uint64_t dtls_session_last_heard(const struct dtls_session *s);
+/*
+ * Whether our handshake is complete but the peer may not have our last flight yet (the
+ * server's ChangeCipherSpec and Finished): it is kept to answer the peer's
+ * retransmissions until the peer's data shows it arrived, or the retransmission timer's
+ * total time is over. Meanwhile the peer may be silent for as long as its backoff.
+ */
+DTLS_API bool dtls_session_last_flight_pending(const struct dtls_session *s);
 
 struct dtls_session_stats {
 	uint64_t records_in, records_out;
