@@ -60,19 +60,27 @@ gw_stop a
 echo "== handshakes through heavy duplication and late copies"
 nsx_bg b python3 "$RELAY" --listen 192.0.2.2:5000 --target 127.0.0.1:4433 --only hs,ccs \
 	--loss 5 --dup 50 --reorder 50 --reorder-wait 300 --lifetime 200 --idle 0 \
-	--seed "$RANDOM" >"$NET_WORK/relay2.out" 2>&1
+	--verbose --timestamps --seed "$RANDOM" >"$NET_WORK/relay2.out" 2>&1
 RELAY_PID=$BG_PID
 wait_for 10 grep -q READY "$NET_WORK/relay2.out"
 head -1 "$NET_WORK/relay2.out" | sed "s/^/  relay: /"
+# log_ms NAME PATTERN: the time of day, in ms, of the last line of NAME's log matching it.
+log_ms() {
+	grep -E "$2" "${GW_LOG[$1]}" | tail -1 |
+		awk '{ split($1, t, ":"); printf "%d\n", (t[1] * 3600 + t[2] * 60 + t[3]) * 1000 }'
+}
 good=0
 for i in 1 2 3 4 5; do
 	n=$(log_count b "peer a: handshake done")
+	rm -f "$NET_WORK/a.log" # a's lines from before must not count as this handshake's
 	gw_start a "$NET_WORK/a.conf"
 	# b is done when a's last flight arrives; a when b's answer to it does, which may
 	# take a's retransmissions of that flight (1, 3, 7, 15 s after it; its handshake
 	# gives up at 20 s): wait that long, or one lost answer late in the schedule fails.
 	if wait_for 30 log_more b "peer a: handshake done" "$n" &&
 		wait_log a "peer b: handshake done" 20; then
+		echo "  handshake $i: a done $(($(log_ms a "peer b: handshake done") -
+			$(log_ms b "peer a: handshake done"))) ms after b"
 		sleep 1 # the late copies arrive (300 ms hold)
 		if ping_ok a 10.10.2.1 5; then
 			good=$((good + 1))
@@ -82,6 +90,7 @@ for i in 1 2 3 4 5; do
 			stats b
 			tail -n 25 "${GW_LOG[a]}" | sed 's/^/  a: /'
 			tail -n 25 "${GW_LOG[b]}" | sed 's/^/  b: /'
+			tail -n 40 "$NET_WORK/relay2.out" | sed 's/^/  relay: /'
 		fi
 	else
 		echo "  handshake $i: did not complete"
@@ -90,7 +99,6 @@ for i in 1 2 3 4 5; do
 		tail -n 40 "$NET_WORK/relay2.out" | sed 's/^/  relay: /'
 	fi
 	gw_stop a
-	rm -f "$NET_WORK/a.log"
 done
 check "5 of 5 handshakes left a working tunnel ($good)" test "$good" -eq 5
 kill -TERM "$RELAY_PID"
