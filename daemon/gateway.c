@@ -1062,7 +1062,6 @@ void gw_peer_dial(struct gw_peer *p, uint64_t now)
 void gw_peer_disconnect(struct gw_peer *p)
 {
 	struct gw_session *cur, *dialing;
-
 	struct gw_staged staged;
 
 	atomic_store(&p->removed, true);
