@@ -269,31 +269,43 @@ uint16_t dtls_session_suite(const struct dtls_session *s)
 	return s->hs && s->hs->suite ? s->hs->suite->id : 0;
 }
 
+/*
+ * The handshake whose identity the getters below report: the one running, from its
+ * first message to its Finished (a renegotiation too, and in its authorize callback),
+ * or one that failed (the session is over then anyway). NULL when none is running:
+ * the getters then report what the last completed handshake established.
+ */
+static const struct hs *running_hs(const struct dtls_session *s)
+{
+	return s->hs && !s->hs->done ? s->hs : NULL;
+}
+
+/* The peer's certificate for every identity getter: the running handshake's (NULL
+ * until its Certificate message, or if the peer sent none), else the last completed one's. */
+static const struct pki_peer *current_peer(const struct dtls_session *s)
+{
+	const struct hs *hs = running_hs(s);
+	return hs ? hs->peer : s->peer;
+}
+
 const uint8_t *dtls_session_psk_identity(const struct dtls_session *s, size_t *len)
 {
-	if (s->psk_identity_len) {
-		*len = s->psk_identity_len;
-		return s->psk_identity;
-	}
-	if (s->hs && s->hs->psk_identity_len) {
-		*len = s->hs->psk_identity_len;
-		return s->hs->psk_identity;
-	}
-	*len = 0;
-	return NULL;
+	const struct hs *hs = running_hs(s);
+	*len = hs ? hs->psk_identity_len : s->psk_identity_len;
+	if (!*len)
+		return NULL;
+	return hs ? hs->psk_identity : s->psk_identity;
 }
 
 bool dtls_session_peer_pin(const struct dtls_session *s, uint8_t pin[32])
 {
-	if (!s->have_peer_pin)
-		return false;
-	memcpy(pin, s->peer_pin, 32);
-	return true;
+	const struct pki_peer *p = current_peer(s);
+	return p && pki_peer_spki_sha256(p, pin) == 0;
 }
 
 bool dtls_session_peer_has_name(const struct dtls_session *s, const char *name)
 {
-	const struct pki_peer *p = s->peer ? s->peer : (s->hs ? s->hs->peer : NULL);
+	const struct pki_peer *p = current_peer(s);
 	return p && pki_peer_has_name(p, name);
 }
 

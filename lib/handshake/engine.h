@@ -195,9 +195,8 @@ struct dtls_session {
 	uint8_t client_verify[12], server_verify[12];
 	uint8_t psk_identity[DTLS_MAX_PSK_IDENTITY];
 	size_t psk_identity_len;
-	bool have_peer_pin;
-	uint8_t peer_pin[32];
-	struct pki_peer *peer;     /* the peer certificate of the last handshake (owned) */
+	struct pki_peer *peer;     /* the peer certificate of the last completed handshake (owned);
+				    * the identity getters read it through session.c's current_peer() */
 
 	uint8_t hello_random[32];  /* server: client_random of the last ClientHello answered */
 	/* Client: the cookie of the first handshake, sent again in a renegotiation's

@@ -422,8 +422,6 @@ int hs_verify_peer_chain(struct dtls_session *s, const uint8_t *body, size_t len
 	TRY(pki_peer_spki_sha256(hs->peer, pin));
 	if (cfg->have_pin)
 		ENSURE(ct_memeq(pin, cfg->pin, PKI_PIN_LEN), DTLS_ERR_BAD_CERTIFICATE);
-	memcpy(s->peer_pin, pin, sizeof(pin));
-	s->have_peer_pin = true;
 	return DTLS_OK;
 }
 
@@ -442,11 +440,11 @@ int hs_complete(struct dtls_session *s)
 	memcpy(s->server_verify, hs->verify_data_server, 12);
 	memcpy(s->psk_identity, hs->psk_identity, hs->psk_identity_len);
 	s->psk_identity_len = hs->psk_identity_len;
-	if (hs->peer) {
-		pki_peer_free(s->peer);
-		s->peer = hs->peer;
-		hs->peer = NULL;
-	}
+	/* The identity is this handshake's, also when it has none (a renegotiation in which
+	 * the client sent no certificate leaves none of the previous one behind). */
+	pki_peer_free(s->peer);
+	s->peer = hs->peer;
+	hs->peer = NULL;
 	s->state = DTLS_STATE_ESTABLISHED;
 	s->retire_at = s->now_ms + 2 * (uint64_t)s->cfg->timer_initial_ms;
 

@@ -4,6 +4,7 @@
  */
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "handshake/engine.h"
@@ -217,6 +218,15 @@ static bool renegotiated(struct simnet *n)
 	       dtls_session_handshakes(n->server_session) == 2;
 }
 
+/* The client starts a new handshake inside the session (the server's side is what
+ * libdtls supports: incoming renegotiation). */
+static void client_renegotiate(struct simnet *n)
+{
+	n->client->now_ms = n->now;
+	CU_ASSERT_FATAL(hs_begin(n->client) == 0);
+	CU_ASSERT_FATAL(hs_client_start(n->client) == 0);
+}
+
 static void test_renegotiation(void)
 {
 	struct dtls_config *c = psk_config(NULL, "client1", key1);
@@ -225,11 +235,7 @@ static void test_renegotiation(void)
 	simnet_init(&n, c, s, 13);
 	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
 	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
-	/* The client starts a new handshake inside the session (the server's side is what
-	 * libdtls supports: incoming renegotiation). */
-	n.client->now_ms = n.now;
-	CU_ASSERT_FATAL(hs_begin(n.client) == 0);
-	CU_ASSERT_FATAL(hs_client_start(n.client) == 0);
+	client_renegotiate(&n);
 	for (unsigned i = 0; i < 50; i++) {
 		CU_ASSERT(simnet_send(&n, true, i) == 0);
 		CU_ASSERT(simnet_send(&n, false, i) == 0);
@@ -246,6 +252,208 @@ static void test_renegotiation(void)
 	simnet_free(&n);
 	dtls_config_unref(c);
 	dtls_config_unref(s);
+}
+
+/*
+ * Who the server's authorize callback sees, call by call, as a string: "psk:ID",
+ * "cert:NAME" (the first of two test names the certificate carries, or "cert:?"), or
+ * "none"; and the certificate's pin. With `refuse_change` it refuses a peer that is not
+ * who the previous accepted call saw, as dtlsgwd does in a renegotiation.
+ */
+struct who_seen {
+	unsigned calls;
+	char who[8][160];
+	bool have_pin[8];
+	uint8_t pin[8][32];
+	bool refuse_change;
+	unsigned accepted; /* index of the last accepted call, + 1 */
+};
+
+static void describe_peer(const struct dtls_session *s, char *out, size_t cap)
+{
+	static const char *names[] = { "client1.gw.test", "client-rsa.gw.test" };
+	size_t len;
+	const uint8_t *id = dtls_session_psk_identity(s, &len);
+	uint8_t pin[32];
+	if (id) {
+		snprintf(out, cap, "psk:%.*s", (int)len, (const char *)id);
+		return;
+	}
+	snprintf(out, cap, "%s", dtls_session_peer_pin(s, pin) ? "cert:?" : "none");
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (dtls_session_peer_has_name(s, names[i])) {
+			snprintf(out, cap, "cert:%s", names[i]);
+			return;
+		}
+}
+
+static int authorize_who(struct simnet *n, struct dtls_session *s)
+{
+	struct who_seen *w = n->authorize_arg;
+	CU_ASSERT_FATAL(w->calls < ARRAY_LEN(w->who));
+	unsigned i = w->calls++;
+	describe_peer(s, w->who[i], sizeof(w->who[i]));
+	w->have_pin[i] = dtls_session_peer_pin(s, w->pin[i]);
+	if (w->refuse_change && w->accepted && strcmp(w->who[i], w->who[w->accepted - 1]) != 0)
+		return DTLS_ERR_ACCESS_DENIED;
+	w->accepted = i + 1;
+	return 0;
+}
+
+static bool renegotiation_over(struct simnet *n)
+{
+	return n->server_ended ||
+	       (n->server_session && dtls_session_handshakes(n->server_session) == dtls_session_handshakes(n->client) &&
+		!n->client->hs);
+}
+
+/* Renegotiates from the client; returns whether the server session is still up. */
+static bool renegotiate_once(struct simnet *n)
+{
+	unsigned before = dtls_session_handshakes(n->client);
+	client_renegotiate(n);
+	simnet_run(n, renegotiation_over, 20000);
+	if (n->server_ended) {
+		simnet_run(n, client_done, 20000);
+		return false;
+	}
+	CU_ASSERT_EQUAL(dtls_session_handshakes(n->client), before + 1);
+	return true;
+}
+
+/* The client renegotiates with another PSK identity: authorize sees the new one, and a
+ * server that refuses a change of identity ends the session with access_denied. */
+static void test_renegotiation_new_psk_identity(void)
+{
+	struct dtls_config *c = psk_config(NULL, "client1", key1);
+	struct dtls_config *s = psk_config(NULL, "client1", key1);
+	CU_ASSERT_FATAL(dtls_config_add_psk(s, (const uint8_t *)"client2", 7, key2, 16) == 0);
+	struct who_seen w = { 0 };
+	struct simnet n;
+	size_t len;
+	simnet_init(&n, c, s, 29);
+	n.authorize = authorize_who;
+	n.authorize_arg = &w;
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	CU_ASSERT_STRING_EQUAL(w.who[0], "psk:client1");
+
+	/* client2 now: the callback sees client2 (not the session's client1), and after
+	 * the handshake the session reports client2 */
+	memcpy(c->psks[0].identity, "client2", 7);
+	memcpy(c->psks[0].key, key2, 16);
+	CU_ASSERT_FATAL(renegotiate_once(&n));
+	CU_ASSERT_EQUAL(w.calls, 2);
+	CU_ASSERT_STRING_EQUAL(w.who[1], "psk:client2");
+	const uint8_t *id = dtls_session_psk_identity(n.server_session, &len);
+	CU_ASSERT(id && len == 7 && memcmp(id, "client2", 7) == 0);
+
+	/* back to client1, refused as a change of peer */
+	w.refuse_change = true;
+	memcpy(c->psks[0].identity, "client1", 7);
+	memcpy(c->psks[0].key, key1, 16);
+	CU_ASSERT(!renegotiate_once(&n));
+	CU_ASSERT_EQUAL(w.calls, 3);
+	CU_ASSERT_STRING_EQUAL(w.who[2], "psk:client1");
+	CU_ASSERT_EQUAL(n.server_err, DTLS_ERR_ACCESS_DENIED);
+	CU_ASSERT_EQUAL(n.client_err, DTLS_ERR_PEER_ALERT);
+	CU_ASSERT_EQUAL(dtls_session_peer_alert(n.client), DTLS_ALERT_ACCESS_DENIED);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
+/* The test PKI of tests/pki/mkpki.sh in a directory of its own; "" if it failed. */
+static const char *make_pki(char dir[static 32])
+{
+	char cmd[256];
+	strcpy(dir, "/tmp/dtls-hs-pki-XXXXXX");
+	if (!mkdtemp(dir))
+		return "";
+	snprintf(cmd, sizeof(cmd), "'%s/tests/pki/mkpki.sh' '%s'", TEST_SOURCE_DIR, dir);
+	return system(cmd) == 0 ? dir : "";
+}
+
+static void remove_pki(const char *dir)
+{
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CU_ASSERT(system(cmd) == 0);
+}
+
+/* Replaces the client's certificate: `drop` (NULL: none) goes, NAME-chain.pem and
+ * NAME.key (NULL: none) come. */
+static void switch_client_cert(struct dtls_config *c, const char *dir, const char *drop, const char *name)
+{
+	char cert[128], key[128], err[256];
+	if (drop) {
+		snprintf(cert, sizeof(cert), "%s/%s-chain.pem", dir, drop);
+		CU_ASSERT_FATAL(dtls_config_remove_local_cert(c, cert) == 0);
+	}
+	if (name) {
+		snprintf(cert, sizeof(cert), "%s/%s-chain.pem", dir, name);
+		snprintf(key, sizeof(key), "%s/%s.key", dir, name);
+		CU_ASSERT_FATAL(dtls_config_add_local_cert(c, cert, key, err, sizeof(err)) == 0);
+	}
+}
+
+/* The same with certificates: authorize sees the certificate of the renegotiation (or
+ * none when the client sends none), and can refuse it. */
+static void test_renegotiation_new_certificate(void)
+{
+	char dir[32], file[128], err[256];
+	CU_ASSERT_FATAL(*make_pki(dir));
+	struct dtls_config *s = dtls_config_new(), *c = dtls_config_new();
+	CU_ASSERT_FATAL(s && c);
+	snprintf(file, sizeof(file), "%s/ca.pem", dir);
+	CU_ASSERT_FATAL(dtls_config_add_trusted(s, file, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(dtls_config_add_trusted(c, file, err, sizeof(err)) == 0);
+	char cert[128], key[128];
+	snprintf(cert, sizeof(cert), "%s/server-ec-chain.pem", dir);
+	snprintf(key, sizeof(key), "%s/server-ec.key", dir);
+	CU_ASSERT_FATAL(dtls_config_add_local_cert(s, cert, key, err, sizeof(err)) == 0);
+	dtls_config_verify_client(s, true, false);
+	CU_ASSERT_FATAL(dtls_config_set_server_name(c, "gw.test") == 0);
+	switch_client_cert(c, dir, NULL, "client");
+
+	struct who_seen w = { 0 };
+	struct simnet n;
+	simnet_init(&n, c, s, 31);
+	n.authorize = authorize_who;
+	n.authorize_arg = &w;
+	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	CU_ASSERT_STRING_EQUAL(w.who[0], "cert:client1.gw.test");
+	CU_ASSERT(w.have_pin[0]);
+
+	/* another certificate */
+	switch_client_cert(c, dir, "client", "client-rsa");
+	CU_ASSERT_FATAL(renegotiate_once(&n));
+	CU_ASSERT_STRING_EQUAL(w.who[1], "cert:client-rsa.gw.test");
+	CU_ASSERT(w.have_pin[1] && memcmp(w.pin[0], w.pin[1], 32) != 0);
+	CU_ASSERT(dtls_session_peer_has_name(n.server_session, "client-rsa.gw.test"));
+	CU_ASSERT(!dtls_session_peer_has_name(n.server_session, "client1.gw.test"));
+
+	/* no certificate at all: nothing of the previous one is left */
+	switch_client_cert(c, dir, "client-rsa", NULL);
+	CU_ASSERT_FATAL(renegotiate_once(&n));
+	CU_ASSERT_STRING_EQUAL(w.who[2], "none");
+	CU_ASSERT(!w.have_pin[2]);
+	uint8_t pin[32];
+	CU_ASSERT(!dtls_session_peer_pin(n.server_session, pin));
+	CU_ASSERT(!dtls_session_peer_has_name(n.server_session, "client-rsa.gw.test"));
+
+	/* a certificate again, refused as a change of peer */
+	w.refuse_change = true;
+	switch_client_cert(c, dir, NULL, "client");
+	CU_ASSERT(!renegotiate_once(&n));
+	CU_ASSERT_STRING_EQUAL(w.who[3], "cert:client1.gw.test");
+	CU_ASSERT_EQUAL(n.server_err, DTLS_ERR_ACCESS_DENIED);
+	CU_ASSERT_EQUAL(dtls_session_peer_alert(n.client), DTLS_ALERT_ACCESS_DENIED);
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+	remove_pki(dir);
 }
 
 static void test_peer_restart_same_address(void)
@@ -422,6 +630,9 @@ static CU_TestInfo tests[] = {
 	{ "no answer: timer backoff then timeout", test_handshake_timeout },
 	{ "close_notify unanswered: CLOSE_FAIL", test_close_fail },
 	{ "renegotiation with data flowing across it", test_renegotiation },
+	{ "renegotiation with another PSK identity: authorize sees it, may refuse", test_renegotiation_new_psk_identity },
+	{ "renegotiation with another certificate or none: authorize sees it, may refuse",
+	  test_renegotiation_new_certificate },
 	{ "cookie-less ClientHello flood allocates no session", test_cookie_flood_allocates_nothing },
 	{ "peer restarting on the same address gets a new session", test_peer_restart_same_address },
 	{ "HelloRequest from the server: client renegotiates, or refuses when off", test_hello_request },
