@@ -464,6 +464,12 @@ static void cb_data(void *arg, const uint8_t *d, size_t n)
 
 	if (!p)
 		return; /* cannot happen: data comes after authorize */
+	if (atomic_load_explicit(&p->removed, memory_order_relaxed)) {
+		/* Removed or replaced by a reload or remove-peer: its session lingers only
+		 * for the close_notify, and nothing it sends may reach TUN meanwhile. */
+		BUMP(gs->gw->st.removed_dropped, 1);
+		return;
+	}
 	if (n == 0) {
 		BUMP(p->c.keepalives_rx, 1);
 		return;
@@ -515,6 +521,17 @@ static void cb_ended(void *arg, int err)
 	atomic_fetch_or(&gs->events, GW_EV_ENDED);
 }
 
+/* Whether the PSK handshake of gs was keyed with p's key, p still configured (under
+ * gs's lock). */
+static bool keyed_as(const struct gw_session *gs, const struct gw_peer *p)
+{
+	const struct peer_policy *pol = &p->pol;
+
+	return atomic_load(&gs->hs_peer) == p && !atomic_load(&p->removed) &&
+	       gs->hs_key_len == pol->psk.key_len &&
+	       dtls_ct_equal(gs->hs_key, pol->psk.key, pol->psk.key_len);
+}
+
 static int cb_authorize(void *arg, struct dtls_session *s)
 {
 	struct gw_session *gs = arg;
@@ -556,6 +573,15 @@ static int cb_authorize(void *arg, struct dtls_session *s)
 					"configured peer", a);
 		return DTLS_ERR_ACCESS_DENIED;
 	}
+	if (id && !keyed_as(gs, found)) {
+		/* Keyed under a key that a reload has replaced since, or as another peer:
+		 * whoever holds an old key must not get in by holding back its Finished. */
+		BUMP(gw->st.hs_rekeyed_refused, 1);
+		log_ratelimited(&found->rl_auth, GW_LOG_WARNING,
+				"refused handshake from %s as peer %s: it was keyed with a PSK "
+				"that a reload has replaced or removed since", a, found->pol.name);
+		return DTLS_ERR_ACCESS_DENIED;
+	}
 	/* The server trusts the CAs of all its peers: the chain must come from this one's. */
 	struct dtls_config *v = id ? NULL : atomic_load(&found->vcfg);
 	int rc = v ? dtls_session_peer_verify(s, v) : 0;
@@ -587,22 +613,34 @@ static const struct dtls_callbacks session_callbacks = {
 	.authorize = cb_authorize,
 };
 
-/* Server side: the key of a PSK identity, from the current generation. */
+/*
+ * Server side: the key of a PSK identity, from the current generation. The session
+ * being fed (the caller holds its lock) is bound to that peer and key: authorize admits
+ * nothing else, whatever a reload changes before the client's Finished comes.
+ */
 static int cb_psk_lookup(void *arg, const uint8_t *identity, size_t identity_len,
 			 uint8_t key[DTLS_MAX_PSK_LEN])
 {
 	struct gateway *gw = arg;
+	struct gw_session *gs = gw_tl ? gw_tl->cur : NULL;
 	const struct gw_gen *gen = atomic_load(&gw->gen);
 	const struct peer_policy *pol = policy_find_psk(gen->set, identity, identity_len);
+	struct gw_peer *p = pol ? gw_gen_peer(gen, pol) : NULL, *old;
 	char a[GW_ADDRSTRLEN] = "?", q[300];
 
-	if (!pol || pol->psk.key_len > DTLS_MAX_PSK_LEN) {
-		if (gw_tl && gw_tl->cur)
-			gw_addr_str((const struct sockaddr *)&gw_tl->cur->addr, gw_tl->cur->addr_len, a);
+	if (!gs || gs->gw != gw || gs->client)
+		return -1; /* cannot happen: lookups come from a server session being fed */
+	if (!p || atomic_load(&p->removed) || pol->psk.key_len > DTLS_MAX_PSK_LEN) {
+		gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
 		log_ratelimited(&gw->rl_psk, GW_LOG_WARNING, "unknown PSK identity \"%s\" from %s",
 				identity_str(identity, identity_len, q, sizeof(q)), a);
 		return -1;
 	}
+	gw_peer_ref(p);
+	old = atomic_exchange(&gs->hs_peer, p);
+	gw_peer_put(old);
+	memcpy(gs->hs_key, pol->psk.key, pol->psk.key_len);
+	gs->hs_key_len = pol->psk.key_len;
 	memcpy(key, pol->psk.key, pol->psk.key_len);
 	return (int)pol->psk.key_len;
 }
@@ -616,6 +654,8 @@ static void session_release(struct smap_node *n)
 	gw_session_put(atomic_load(&gs->prev)); /* normally taken by install or reap */
 	dtls_session_free(gs->s);
 	gw_peer_put(atomic_load(&gs->peer));
+	gw_peer_put(atomic_load(&gs->hs_peer));
+	explicit_bzero(gs->hs_key, sizeof(gs->hs_key));
 	pthread_mutex_destroy(&gs->lock);
 	free(gs);
 }
@@ -892,9 +932,10 @@ static void detach(struct gw_peer *p, struct gw_session *gs, bool redial_now,
 		gw_session_put(gs);
 }
 
-/* One log line saying why a session ended. */
-static void log_end(struct gw_session *gs, struct gw_peer *p, int err, int peer_alert,
-		    int sent_alert, unsigned handshakes, const char *identity)
+/* One log line saying why a session ended. p: its peer; named: for a handshake that
+ * failed before authorize, the peer whose PSK identity it named (anyone can). */
+static void log_end(struct gw_session *gs, struct gw_peer *p, struct gw_peer *named, int err,
+		    int peer_alert, int sent_alert, unsigned handshakes, const char *identity)
 {
 	struct gateway *gw = gs->gw;
 	char a[GW_ADDRSTRLEN], why[200], who[200];
@@ -923,15 +964,23 @@ static void log_end(struct gw_session *gs, struct gw_peer *p, int err, int peer_
 			 dtls_alert_name(sent_alert));
 	else
 		snprintf(why, sizeof(why), "%s", dtls_strerror(err));
+	/* A MAC failure in the first handshake of a PSK peer is what a key mismatch looks
+	 * like from either side. */
+	bool mac = err == DTLS_ERR_BAD_RECORD_MAC || err == DTLS_ERR_DECRYPT_ERROR ||
+		   (err == DTLS_ERR_PEER_ALERT && (peer_alert == DTLS_ALERT_BAD_RECORD_MAC ||
+						   peer_alert == DTLS_ALERT_DECRYPT_ERROR));
+	const char *hint = !handshakes && mac ? " (do both sides have the same PSK?)" : "";
 	if (p) {
-		/* A MAC failure in the first handshake of a PSK peer is what a key mismatch
-		 * looks like from either side. */
-		bool mac = err == DTLS_ERR_BAD_RECORD_MAC || err == DTLS_ERR_DECRYPT_ERROR ||
-			   (err == DTLS_ERR_PEER_ALERT && (peer_alert == DTLS_ALERT_BAD_RECORD_MAC ||
-							   peer_alert == DTLS_ALERT_DECRYPT_ERROR));
 		log_warnx("peer %s: %s: %s%s", p->pol.name, what, why,
-			  !handshakes && mac && p->pol.auth == PEER_AUTH_PSK
-				  ? " (do both sides have the same PSK?)" : "");
+			  p->pol.auth == PEER_AUTH_PSK ? hint : "");
+		return;
+	}
+	if (named) {
+		/* Its identity is sent in clear: counted apart from its traffic, rate-limited. */
+		BUMP(named->c.auth_failures, 1);
+		log_ratelimited(&named->rl_auth, GW_LOG_WARNING,
+				"peer %s: handshake failed: %s, from %s before it authenticated%s",
+				named->pol.name, why, a, hint);
 		return;
 	}
 	if (identity)
@@ -973,17 +1022,14 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 	}
 	gw_session_unlock(gs);
 
-	if (!p && identity) {
-		/* A handshake that failed before authorize (a wrong key): name the peer. */
-		const struct gw_gen *gen = atomic_load(&gw->gen);
-		const struct peer_policy *pol = policy_find_psk(gen->set, idraw, idlen);
-		if (pol && (p = gw_gen_peer(gen, pol)))
-			gw_peer_ref(p), atomic_store(&gs->peer, p);
-	}
+	/* A handshake that failed before authorize (a wrong key, or anyone naming the
+	 * identity): the peer its PSK lookup found is named, not made its peer. */
+	struct gw_peer *named = p ? NULL : atomic_load(&gs->hs_peer);
 	if (reason)
-		log_msg(level, "peer %s: %s", p ? p->pol.name : "?", reason);
+		log_msg(level, "peer %s: %s", p ? p->pol.name : named ? named->pol.name : "?",
+			reason);
 	else
-		log_end(gs, p, err, peer_alert, sent_alert, handshakes, identity);
+		log_end(gs, p, named, err, peer_alert, sent_alert, handshakes, identity);
 	if (p)
 		detach(p, gs, reason != NULL, &st);
 }
@@ -1081,6 +1127,39 @@ void gw_peer_disconnect(struct gw_peer *p)
 		gw_session_close(dialing);
 		gw_session_put(dialing);
 	}
+}
+
+/* Under a shard lock: server handshakes not yet authorized whose PSK lookup found a
+ * peer that is removed now. */
+static void collect_stale(struct smap_node *n, void *arg)
+{
+	struct { struct gw_session **v; size_t n, cap; } *c = arg;
+	struct gw_session *gs = gw_session_of(n);
+	struct gw_peer *hp = atomic_load(&gs->hs_peer);
+
+	if (c->n < c->cap && !gs->client && !atomic_load(&gs->peer) && hp &&
+	    atomic_load(&hp->removed)) {
+		smap_ref(n);
+		c->v[c->n++] = gs;
+	}
+}
+
+void gw_end_stale_handshakes(struct gateway *gw)
+{
+	struct { struct gw_session **v; size_t n, cap; } c = { NULL, 0, 0 };
+
+	c.cap = smap_count(gw->map) + 64;
+	if (!(c.v = calloc(c.cap, sizeof(*c.v))))
+		return; /* authorize refuses them all the same */
+	smap_foreach(gw->map, collect_stale, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		BUMP(gw->st.hs_rekeyed_refused, 1);
+		gw_session_reap(c.v[i], GW_LOG_WARNING,
+				"handshake ended: it was keyed with a PSK this reload replaced or "
+				"removed");
+		gw_session_put(c.v[i]);
+	}
+	free(c.v);
 }
 
 /* ---- generations ---- */

@@ -67,6 +67,10 @@ struct peer_counters {
 	_Alignas(64) atomic_uint_fast64_t tx_packets, tx_bytes, drop_oversize, drop_no_session;
 	_Alignas(64) atomic_uint_fast64_t drop_mac, drop_replay; /* of sessions that have ended */
 	atomic_uint_fast64_t handshakes, handshake_failures;
+	/* Handshakes that named this peer (its PSK identity, sent in clear) but failed
+	 * before authenticating: anyone can cause them, so they are kept apart from the
+	 * peer's own traffic and logged at most once per interval (rl_auth). */
+	atomic_uint_fast64_t auth_failures;
 };
 
 /* Packets from TUN for a peer without a session, sent once one is up (a ring). */
@@ -106,7 +110,7 @@ struct gw_peer {
 	struct gw_staged staged;    /* only while cur is NULL */
 
 	struct peer_counters c;
-	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun;
+	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun, rl_auth;
 };
 
 /* gw_session.events, set under the session lock, consumed by gw_session_after() */
@@ -135,6 +139,13 @@ struct gw_session {
 	/* Set once (at creation for clients, by authorize for servers, under lock), then
 	 * read by anyone who saw the session established; holds a peer reference. */
 	struct gw_peer *_Atomic peer;
+	/* Server sessions, under lock: the peer and the key that the PSK lookup of the
+	 * handshake in progress keyed it with (a reference; the key is wiped when the
+	 * session is freed). Authorize admits exactly that peer with exactly that key, and
+	 * a reload ends a handshake whose peer it replaced or removed. */
+	struct gw_peer *_Atomic hs_peer;
+	uint8_t hs_key[DTLS_MAX_PSK_LEN];
+	size_t hs_key_len;
 
 	atomic_uint events;           /* GW_EV_* */
 	atomic_bool reaped;           /* gw_session_reap() ran */
@@ -174,6 +185,10 @@ struct gw_thread {
 struct gw_stats {
 	atomic_uint_fast64_t hvr_sent, unknown_dropped, sessions_refused, no_route, oversize;
 	atomic_uint_fast64_t tx_dropped, tun_read_errors;
+	/* records of a removed peer's session, dropped before TUN; handshakes refused at
+	 * authorize because a reload changed the peer or key they were keyed with (or
+	 * ended by that reload before they got there) */
+	atomic_uint_fast64_t removed_dropped, hs_rekeyed_refused;
 	/* offloads: super-packets read from TUN, merged writes to it, GSO sends, GRO
 	 * receives (each one for many packets) */
 	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;
@@ -240,6 +255,9 @@ struct gw_session *gw_peer_session(struct gw_peer *p);
 bool gw_peer_stage(struct gw_peer *p, const uint8_t *pkt, size_t len);
 /* Marks p removed, stops its dialling and closes its sessions (close_notify). */
 void gw_peer_disconnect(struct gw_peer *p);
+/* Ends every server handshake not yet authorized that a PSK lookup bound to a peer
+ * now removed (a reload replaced its key or identity, or removed it). */
+void gw_end_stale_handshakes(struct gateway *gw);
 /* Whether two peer policies are the same in everything a session depends on. */
 bool gw_policy_equal(const struct peer_policy *a, const struct peer_policy *b);
 /* (Re)builds p's client config from cfg. */

@@ -159,6 +159,11 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 			log_info("peer %s: added", p->pol.name);
 		}
 	}
+	/* Peers going away refuse their handshakes from now on, even one that a worker
+	 * authorizes against the old generation while this one is published. */
+	for (size_t i = 0; i < old->n_peers; i++)
+		if (!in_gen(gen, old->peers[i]))
+			atomic_store(&old->peers[i]->removed, true);
 	gw_gen_publish(gw, gen);
 	for (size_t i = 0; i < old->n_peers; i++) {
 		struct gw_peer *p = old->peers[i];
@@ -170,6 +175,7 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 		}
 		gw_peer_disconnect(p);
 	}
+	gw_end_stale_handshakes(gw);
 	config_free(gw->cfg);
 	gw->cfg = cfg;
 	log_info("reloaded %s: %zu peer%s (%u added, %u changed, %u removed, %u unchanged)", what,

@@ -46,6 +46,8 @@ extern "C" {
 
 /* Initialises the crypto libraries; call once before anything else. */
 DTLS_API DTLS_MUST_CHECK int dtls_init(void);
+/* Whether a[0..n) and b[0..n) are equal, in time that depends on n only (for secrets). */
+DTLS_API bool dtls_ct_equal(const void *a, const void *b, size_t n);
 
 /* ---- configuration ------------------------------------------------------ */
 
