@@ -147,6 +147,11 @@ void dtls_config_set_psk_lookup(struct dtls_config *cfg, dtls_psk_lookup_fn fn, 
 	cfg->psk_lookup_arg = arg;
 }
 
+void dtls_config_reveal_psk_identities(struct dtls_config *cfg, bool reveal)
+{
+	cfg->reveal_psk_identities = reveal;
+}
+
 int dtls_config_set_mtu(struct dtls_config *cfg, size_t mtu)
 {
 	ENSURE(mtu >= 200 && mtu <= DTLS_MAX_DATAGRAM - REC_HEADROOM - REC_TAILROOM, DTLS_ERR_ARG);

@@ -54,6 +54,7 @@ struct dtls_config {
 	char psk_hint[DTLS_MAX_PSK_IDENTITY + 1];
 	dtls_psk_lookup_fn psk_lookup;
 	void *psk_lookup_arg;
+	bool reveal_psk_identities; /* unknown identity: unknown_psk_identity, not a random key */
 
 	size_t mtu;
 	uint32_t timer_initial_ms, timer_max_ms, timer_total_ms;

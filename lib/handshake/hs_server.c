@@ -7,6 +7,9 @@
 #include "handshake/table.h"
 #include "pki/pki.h"
 
+/* The length of the random key an unknown PSK identity gets (see psk_key). */
+#define UNKNOWN_PSK_LEN 32
+
 static bool have_psk(const struct dtls_config *cfg)
 {
 	return cfg->n_psks > 0 || cfg->psk_lookup;
@@ -221,29 +224,48 @@ static int on_client_certificate(struct dtls_session *s, const uint8_t *body, si
 	return DTLS_OK;
 }
 
-static int psk_key(struct dtls_session *s, const uint8_t *id, size_t id_len)
+/* The configured key of identity id into hs->psk; whether there was one. */
+static bool find_psk(struct dtls_session *s, const uint8_t *id, size_t id_len)
 {
 	struct hs *hs = s->hs;
 	struct dtls_config *cfg = s->cfg;
-	ENSURE(id_len > 0 && id_len <= DTLS_MAX_PSK_IDENTITY, DTLS_ERR_UNKNOWN_PSK_IDENTITY);
-	memcpy(hs->psk_identity, id, id_len);
-	hs->psk_identity_len = id_len;
 	for (size_t i = 0; i < cfg->n_psks; i++) {
 		const struct psk_entry *e = &cfg->psks[i];
 		if (e->identity_len == id_len && memcmp(e->identity, id, id_len) == 0) {
 			memcpy(hs->psk, e->key, e->key_len);
 			hs->psk_len = e->key_len;
-			return DTLS_OK;
+			return true;
 		}
 	}
 	if (cfg->psk_lookup) {
 		int n = cfg->psk_lookup(cfg->psk_lookup_arg, id, id_len, hs->psk);
 		if (n > 0 && n <= DTLS_MAX_PSK_LEN) {
 			hs->psk_len = (size_t)n;
-			return DTLS_OK;
+			return true;
 		}
 	}
-	return DTLS_ERR_UNKNOWN_PSK_IDENTITY;
+	return false;
+}
+
+/*
+ * The key of the client's PSK identity. An unknown identity goes on with a random key
+ * (unless the config reveals identities): the client's Finished then fails exactly as
+ * with a wrong key, bad_record_mac after the same messages, so a scanner cannot tell
+ * which identities exist. The identity stays in hs for dtls_session_psk_identity().
+ */
+static int psk_key(struct dtls_session *s, const uint8_t *id, size_t id_len)
+{
+	struct hs *hs = s->hs;
+	if (id_len > 0 && id_len <= DTLS_MAX_PSK_IDENTITY) {
+		memcpy(hs->psk_identity, id, id_len);
+		hs->psk_identity_len = id_len;
+		if (find_psk(s, id, id_len))
+			return DTLS_OK;
+	}
+	ENSURE(!s->cfg->reveal_psk_identities, DTLS_ERR_UNKNOWN_PSK_IDENTITY);
+	crypto_random(hs->psk, UNKNOWN_PSK_LEN);
+	hs->psk_len = UNKNOWN_PSK_LEN;
+	return DTLS_OK;
 }
 
 /*

@@ -4,7 +4,8 @@
 #   dtlscat client -> s_server (stateful, and stateless with -listen), every suite
 #   s_client -> dtlscat server, every suite
 #   one run of each over [::1]
-#   negatives: wrong PSK (both directions), unknown PSK identity (s_client -> dtlscat)
+#   negatives: wrong PSK (both directions), unknown PSK identity (s_client -> dtlscat:
+#   bad_record_mac, as a wrong key)
 . "$(dirname "$0")/lib.sh"
 need openssl ss
 
@@ -73,7 +74,9 @@ EXPECT_FAIL=1 DC_TIMEOUT=2000 WAIT_HS=3
 OSSL_CLI_AUTH=(-psk "$PSK" -psk_identity nobody)
 scn_ossl_client PSK-AES128-GCM-SHA256 127.0.0.1
 expect_rc_nonzero cli
-expect_log cli 'alert unknown psk identity|SSL alert number 115' "s_client: alert unknown_psk_identity (115)"
+# An unknown identity is answered as a wrong key (dtls_config_reveal_psk_identities).
+expect_log cli 'alert bad record mac|SSL alert number 20' "s_client: alert bad_record_mac (20), as for a wrong key"
+expect_no_log cli 'unknown psk identity|SSL alert number 115' "s_client: no unknown_psk_identity alert"
 expect_rc_nonzero dc
 expect_one_line_reason dc
 case_end

@@ -2211,6 +2211,95 @@ static void test_renegotiation_refused(void)
 	}
 }
 
+/* ---- PSK identities ------------------------------------------------------------ */
+
+static unsigned n_psk_cases;
+static char looked_up[DTLS_MAX_PSK_IDENTITY + 1]; /* what the lookup callback was asked */
+
+static int lookup_nothing(void *arg, const uint8_t *id, size_t len, uint8_t key[DTLS_MAX_PSK_LEN])
+{
+	(void)arg, (void)key;
+	snprintf(looked_up, sizeof(looked_up), "%.*s", (int)len, (const char *)id);
+	return -1;
+}
+
+/* What a failed PSK handshake looked like from outside, and what the server knows. */
+struct psk_failure {
+	size_t shape[QMAX]; /* the lengths of the server's datagrams, in order */
+	size_t n_shape;
+	int server_err, client_err, server_alert, client_peer_alert;
+	char identity[DTLS_MAX_PSK_IDENTITY + 1]; /* dtls_session_psk_identity() afterwards */
+	char looked_up[DTLS_MAX_PSK_IDENTITY + 1];
+};
+
+/* A client with `identity` and `key` against a server that knows client1 with psk_key
+ * and asks its lookup callback, in vain, for any other identity. */
+static void psk_failure(const char *suite, const char *identity, const uint8_t *key, bool reveal,
+			struct psk_failure *f)
+{
+	struct dtls_config *c = dtls_config_new(), *s = psk_config(suite);
+	CU_ASSERT_FATAL(c && dtls_config_set_ciphers(c, suite) == 0);
+	CU_ASSERT_FATAL(dtls_config_add_psk(c, (const uint8_t *)identity, strlen(identity), key, 16) == 0);
+	dtls_config_set_psk_lookup(s, lookup_nothing, NULL);
+	dtls_config_reveal_psk_identities(s, reveal);
+	struct pair p;
+	pair_init_cfg(&p, c, s);
+	memset(f, 0, sizeof(*f));
+	looked_up[0] = 0;
+	pair_start(&p);
+	for (int round = 0; round < 32 && (p.c.qlen || p.s.qlen); round++) {
+		flush(&p, &p.c);
+		for (size_t i = 0; i < p.s.qlen && f->n_shape < QMAX; i++)
+			f->shape[f->n_shape++] = p.s.qn[i];
+		flush(&p, &p.s);
+	}
+	f->server_err = dtls_session_error(p.s.s);
+	f->client_err = dtls_session_error(p.c.s);
+	f->server_alert = dtls_session_sent_alert(p.s.s);
+	f->client_peer_alert = dtls_session_peer_alert(p.c.s);
+	size_t len;
+	const uint8_t *id = dtls_session_psk_identity(p.s.s, &len);
+	if (id)
+		snprintf(f->identity, sizeof(f->identity), "%.*s", (int)len, (const char *)id);
+	memcpy(f->looked_up, looked_up, sizeof(looked_up));
+	n_psk_cases++;
+	pair_free(&p);
+}
+
+/* An unknown identity fails exactly as a wrong key does (same alert, same error, the
+ * same datagrams from the server), unless the config reveals identities; either way
+ * the lookup callback was asked and the session still names the identity. */
+static void test_unknown_identity_as_wrong_key(void)
+{
+	static const uint8_t other_key[16] = { 9 };
+	static const char *suites[] = { PSK_GCM, ECDHE_PSK };
+	for (size_t k = 0; k < ARRAY_LEN(suites); k++) {
+		struct psk_failure wrong, unknown, revealed;
+		psk_failure(suites[k], "client1", other_key, false, &wrong);
+		psk_failure(suites[k], "client9", psk_key, false, &unknown); /* same length as client1 */
+		psk_failure(suites[k], "client9", psk_key, true, &revealed);
+
+		CU_ASSERT_EQUAL(wrong.server_err, DTLS_ERR_BAD_RECORD_MAC);
+		CU_ASSERT_EQUAL(unknown.server_err, wrong.server_err);
+		CU_ASSERT_EQUAL(unknown.server_alert, DTLS_ALERT_BAD_RECORD_MAC);
+		CU_ASSERT_EQUAL(unknown.server_alert, wrong.server_alert);
+		CU_ASSERT_EQUAL(unknown.client_err, wrong.client_err);
+		CU_ASSERT_EQUAL(unknown.client_peer_alert, DTLS_ALERT_BAD_RECORD_MAC);
+		CU_ASSERT_EQUAL(unknown.n_shape, wrong.n_shape);
+		CU_ASSERT(memcmp(unknown.shape, wrong.shape, sizeof(wrong.shape)) == 0);
+		CU_ASSERT_STRING_EQUAL(unknown.looked_up, "client9");
+		CU_ASSERT_STRING_EQUAL(unknown.identity, "client9");
+		CU_ASSERT_STRING_EQUAL(wrong.looked_up, ""); /* client1 is in the table */
+		CU_ASSERT_STRING_EQUAL(wrong.identity, "client1");
+
+		CU_ASSERT_EQUAL(revealed.server_err, DTLS_ERR_UNKNOWN_PSK_IDENTITY);
+		CU_ASSERT_EQUAL(revealed.server_alert, DTLS_ALERT_UNKNOWN_PSK_IDENTITY);
+		CU_ASSERT_EQUAL(revealed.client_peer_alert, DTLS_ALERT_UNKNOWN_PSK_IDENTITY);
+		CU_ASSERT_STRING_EQUAL(revealed.looked_up, "client9");
+		CU_ASSERT_STRING_EQUAL(revealed.identity, "client9");
+	}
+}
+
 /* ---- cookies (dtls_server) ------------------------------------------------------- */
 
 static unsigned n_cookie_cases;
@@ -2339,6 +2428,7 @@ static CU_TestInfo tests[] = {
 	{ "hello: certificate messages refused", test_certificate_messages_refused },
 	{ "alert: malformed, forged and fatal alerts", test_alerts },
 	{ "reneg: renegotiations the server refuses", test_renegotiation_refused },
+	{ "psk: an unknown identity fails as a wrong key does", test_unknown_identity_as_wrong_key },
 	{ "cookie: ClientHellos without a valid cookie", test_cookies_refused },
 	CU_TEST_INFO_NULL,
 };
@@ -2352,9 +2442,9 @@ static int suite_cleanup(void)
 {
 	fprintf(stderr,
 		"\nnegative cases: state %u, ccs %u, early data %u, epoch %u, replay %u, record %u, fragment %u, "
-		"hello %u, alert %u, reneg %u, cookie %u\n",
+		"hello %u, alert %u, reneg %u, psk %u, cookie %u\n",
 		n_state_cases, n_ccs_cases, n_early_data_cases, n_epoch_cases, n_replay_cases, n_record_cases,
-		n_fragment_cases, n_hello_cases, n_alert_cases, n_reneg_cases, n_cookie_cases);
+		n_fragment_cases, n_hello_cases, n_alert_cases, n_reneg_cases, n_psk_cases, n_cookie_cases);
 	return 0;
 }
 

@@ -87,6 +87,16 @@ DTLS_API DTLS_MUST_CHECK int dtls_config_set_psk_hint(struct dtls_config *cfg, c
 typedef int (*dtls_psk_lookup_fn)(void *arg, const uint8_t *identity, size_t identity_len,
 				  uint8_t key[DTLS_MAX_PSK_LEN]);
 DTLS_API void dtls_config_set_psk_lookup(struct dtls_config *cfg, dtls_psk_lookup_fn fn, void *arg);
+/*
+ * Server: how an unknown PSK identity is answered. By default (false) exactly as a wrong
+ * key: the handshake goes on with a random key and ends with bad_record_mac
+ * (DTLS_ERR_BAD_RECORD_MAC) when the client's Finished does not authenticate, so a
+ * scanner cannot learn which identities exist. The lookup callback is still called (the
+ * place to log "unknown identity"), and dtls_session_psk_identity() still gives the
+ * identity after the failure. true: refuse at once with unknown_psk_identity
+ * (DTLS_ERR_UNKNOWN_PSK_IDENTITY), as before.
+ */
+DTLS_API void dtls_config_reveal_psk_identities(struct dtls_config *cfg, bool reveal);
 
 /* Path MTU: the largest datagram (UDP payload) the engine sends. Default 1400. */
 DTLS_API DTLS_MUST_CHECK int dtls_config_set_mtu(struct dtls_config *cfg, size_t mtu);
