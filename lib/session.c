@@ -309,6 +309,18 @@ bool dtls_session_peer_has_name(const struct dtls_session *s, const char *name)
 	return p && pki_peer_has_name(p, name);
 }
 
+bool dtls_session_peer_has_cn(const struct dtls_session *s, const char *name)
+{
+	const struct pki_peer *p = current_peer(s);
+	return p && pki_peer_has_cn(p, name);
+}
+
+bool dtls_session_peer_has_san(const struct dtls_session *s, const char *name)
+{
+	const struct pki_peer *p = current_peer(s);
+	return p && pki_peer_has_san(p, name);
+}
+
 void dtls_session_stats(const struct dtls_session *s, struct dtls_session_stats *out)
 {
 	*out = s->stats;

@@ -6,7 +6,7 @@
 
 #include "pki/pki_int.h"
 
-#define NAME_MAX_LEN 1024 /* longest CN/SAN compared by pki_peer_has_name */
+#define NAME_MAX_LEN 1024 /* longest CN/SAN compared by pki_peer_has_name/cn/san */
 
 size_t pki_ip_literal(const char *s, uint8_t out[static 16])
 {
@@ -94,23 +94,33 @@ static bool eq_nocase(const char *a, size_t a_len, const char *b, size_t b_len)
 	return a_len == b_len && strncasecmp(a, b, a_len) == 0;
 }
 
-bool pki_peer_has_name(const struct pki_peer *p, const char *name)
+/* Whether name[0..len) is one of the subject's CNs; *n_cn gets how many CNs there are. */
+static bool cn_matches(const struct pki_peer *p, const char *name, size_t len, unsigned *n_cn)
 {
-	size_t len = strlen(name);
-	if (len == 0 || len >= NAME_MAX_LEN)
-		return false;
-	uint8_t ip[16];
-	size_t ip_len = pki_ip_literal(name, ip);
 	char buf[NAME_MAX_LEN];
-
+	bool found = false;
+	*n_cn = 0;
 	for (unsigned i = 0; i < 64; i++) {
 		size_t size = sizeof buf;
 		int rc = gnutls_x509_crt_get_dn_by_oid(p->crt, GNUTLS_OID_X520_COMMON_NAME, i, 0, buf, &size);
 		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
+		(*n_cn)++; /* one we cannot read (too long) counts too */
 		if (rc >= 0 && eq_nocase(buf, size, name, len))
-			return true;
+			found = true;
 	}
+	return found;
+}
+
+/*
+ * Whether name[0..len) is one of the subjectAltNames: an IP literal (ip[0..ip_len)) an
+ * iPAddress by value, anything else a dNSName ignoring ASCII case; with `any_kind`, also
+ * rfc822Name and URI byte for byte.
+ */
+static bool san_matches(const struct pki_peer *p, const char *name, size_t len, const uint8_t *ip, size_t ip_len,
+			bool any_kind)
+{
+	char buf[NAME_MAX_LEN];
 	for (unsigned i = 0; i < 64; i++) {
 		size_t size = sizeof buf;
 		int type = gnutls_x509_crt_get_subject_alt_name(p->crt, i, buf, &size, NULL);
@@ -118,7 +128,7 @@ bool pki_peer_has_name(const struct pki_peer *p, const char *name)
 			break;
 		switch (type) {
 		case GNUTLS_SAN_DNSNAME:
-			if (eq_nocase(buf, size, name, len))
+			if (!ip_len && eq_nocase(buf, size, name, len))
 				return true;
 			break;
 		case GNUTLS_SAN_IPADDRESS:
@@ -127,7 +137,7 @@ bool pki_peer_has_name(const struct pki_peer *p, const char *name)
 			break;
 		case GNUTLS_SAN_RFC822NAME:
 		case GNUTLS_SAN_URI:
-			if (size == len && memcmp(buf, name, len) == 0)
+			if (any_kind && size == len && memcmp(buf, name, len) == 0)
 				return true;
 			break;
 		default:
@@ -135,6 +145,40 @@ bool pki_peer_has_name(const struct pki_peer *p, const char *name)
 		}
 	}
 	return false;
+}
+
+static bool name_ok(const char *name, size_t *len)
+{
+	*len = strlen(name);
+	return *len > 0 && *len < NAME_MAX_LEN;
+}
+
+bool pki_peer_has_name(const struct pki_peer *p, const char *name)
+{
+	size_t len;
+	unsigned n_cn;
+	uint8_t ip[16];
+	if (!name_ok(name, &len))
+		return false;
+	return cn_matches(p, name, len, &n_cn) || san_matches(p, name, len, ip, pki_ip_literal(name, ip), true);
+}
+
+bool pki_peer_has_cn(const struct pki_peer *p, const char *name)
+{
+	size_t len;
+	unsigned n_cn;
+	if (!name_ok(name, &len))
+		return false;
+	return cn_matches(p, name, len, &n_cn) && n_cn == 1;
+}
+
+bool pki_peer_has_san(const struct pki_peer *p, const char *name)
+{
+	size_t len;
+	uint8_t ip[16];
+	if (!name_ok(name, &len))
+		return false;
+	return san_matches(p, name, len, ip, pki_ip_literal(name, ip), false);
 }
 
 int pki_peer_spki_sha256(const struct pki_peer *p, uint8_t out[static PKI_PIN_LEN])

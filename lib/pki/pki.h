@@ -201,10 +201,23 @@ bool pki_peer_can_kx(const struct pki_peer *p, enum pki_kx kx);
  */
 MUST_CHECK int pki_peer_subject_cn(const struct pki_peer *p, char *buf, size_t len);
 /*
- * Whether name equals one of the subject CNs or subjectAltNames exactly: DNS names
- * without regard to case, IP literals against IP SANs by value, e-mail and URI SANs
- * byte for byte. No wildcard matching: this is the "required subject CN/SAN" policy.
+ * Name checks for the "required subject CN/SAN" policies. Names are compared as text,
+ * with no wildcard expansion; an empty name or one of 1024 bytes or more matches nothing.
+ *
+ * pki_peer_has_cn: the subject has exactly one commonName and it equals name, ignoring
+ * ASCII case. A subject with several CNs matches no name, so that a certificate can
+ * never satisfy two different required CNs.
+ *
+ * pki_peer_has_san: one of the subjectAltNames equals name. An IPv4 or IPv6 literal
+ * ("192.0.2.1", "2001:db8::1") is compared by value with the iPAddress SANs only
+ * ("::1" equals "0:0::1"); any other name with the dNSName SANs only, ignoring ASCII
+ * case. E-mail (rfc822Name), URI and other SAN kinds are never compared.
+ *
+ * pki_peer_has_name: any of the above, or an e-mail or URI SAN equal to name byte for
+ * byte, or one of several CNs (the loose check for tools such as dtlscat).
  */
+bool pki_peer_has_cn(const struct pki_peer *p, const char *name);
+bool pki_peer_has_san(const struct pki_peer *p, const char *name);
 bool pki_peer_has_name(const struct pki_peer *p, const char *name);
 /* SHA-256 of the DER SubjectPublicKeyInfo (the --pin-sha256 value). */
 MUST_CHECK int pki_peer_spki_sha256(const struct pki_peer *p, uint8_t out[static PKI_PIN_LEN]);

@@ -18,6 +18,14 @@
 #   other-ca.{pem,key}                   an unrelated root CA
 #   server-unknown.{pem,key}             like server-ec, signed by other-ca
 #   client-other.{pem,key}               like client (CN/DNS client1.gw.test), signed by other-ca
+#   client-rsa-nosig.{pem,der,key}       RSA-2048, CN/DNS client-nosig.gw.test, TLS client, key usage
+#                                        keyEncipherment only (no digitalSignature)
+#   client-rsa-noku.{pem,der,key}        RSA-2048, CN/DNS client-noku.gw.test, TLS client, no key
+#                                        usage extension at all
+#   server-rsa-encrypt.{pem,der,key}     RSA-2048, like server-rsa but keyEncipherment only
+#   client-names.{pem,der,key}           P-256, TLS client, CN names-cn.gw.test, DNS names-dns.gw.test,
+#                                        IP 192.0.2.7, e-mail ops@gw.test, URI https://gw.test/names
+#   client-2cn.{pem,der,key}             P-256, TLS client, two CNs (one.gw.test, two.gw.test)
 #   NAME-chain.pem                       leaf followed by int.pem, for every leaf signed by int
 #
 # Keys are made once and kept; certificates are issued again on every run. Leaves
@@ -92,7 +100,9 @@ ca_tmpl() { # CN
 	T
 }
 
-# leaf_tmpl CN server|client [encryption] [ACTIVATION EXPIRATION]
+# leaf_tmpl CN server|client [encryption|encryption-only|no-usage] [ACTIVATION EXPIRATION]
+# (certtool gives an EC key digitalSignature whatever the template says; an RSA key
+# gets the key usage bits the template names, and no extension when it names none)
 leaf_tmpl() {
 	{
 		echo "cn = \"$1\""
@@ -105,8 +115,12 @@ leaf_tmpl() {
 		else
 			echo 'tls_www_client'
 		fi
-		echo 'signing_key'
-		[ "${3:-}" = encryption ] && echo 'encryption_key'
+		case ${3:-} in
+		encryption) echo 'signing_key'; echo 'encryption_key' ;;
+		encryption-only) echo 'encryption_key' ;;
+		no-usage) ;;
+		*) echo 'signing_key' ;;
+		esac
 		echo "activation_date = \"${4:-$start}\""
 		echo "expiration_date = \"${5:-$end_leaf}\""
 	} >"$tmpl"
@@ -174,3 +188,45 @@ cert server-unknown other-ca
 key client-other p256
 leaf_tmpl client1.gw.test client
 cert client-other other-ca
+
+key client-rsa-nosig rsa
+leaf_tmpl client-nosig.gw.test client encryption-only
+cert client-rsa-nosig int
+chain client-rsa-nosig
+
+key client-rsa-noku rsa
+leaf_tmpl client-noku.gw.test client no-usage
+cert client-rsa-noku int
+chain client-rsa-noku
+
+key server-rsa-encrypt rsa
+leaf_tmpl gw.test server encryption-only
+cert server-rsa-encrypt int
+chain server-rsa-encrypt
+
+key client-names p256
+cat >"$tmpl" <<-T
+cn = "names-cn.gw.test"
+organization = "dtlsgw test"
+dns_name = "names-dns.gw.test"
+ip_address = "192.0.2.7"
+email = "ops@gw.test"
+uri = "https://gw.test/names"
+tls_www_client
+signing_key
+activation_date = "$start"
+expiration_date = "$end_leaf"
+T
+cert client-names int
+chain client-names
+
+key client-2cn p256
+cat >"$tmpl" <<-T
+dn = "CN=two.gw.test,CN=one.gw.test,O=dtlsgw test"
+tls_www_client
+signing_key
+activation_date = "$start"
+expiration_date = "$end_leaf"
+T
+cert client-2cn int
+chain client-2cn

@@ -790,6 +790,53 @@ static void test_pin(void)
 	CU_ASSERT_EQUAL(pki_peer_from_der(junk, 0, &p), DTLS_ERR_BAD_CERTIFICATE);
 }
 
+/* ---- names by kind ----------------------------------------------------------- */
+
+static void test_names_by_kind(void)
+{
+	/* CN names-cn, DNS names-dns, IP 192.0.2.7, e-mail ops@gw.test, URI https://gw.test/names */
+	struct pki_peer *p = peer_of("client-names.der");
+	CU_ASSERT(pki_peer_has_cn(p, "names-cn.gw.test"));
+	CU_ASSERT(pki_peer_has_cn(p, "NAMES-CN.gw.test"));
+	CU_ASSERT(!pki_peer_has_cn(p, "names-dns.gw.test")); /* a SAN is no CN */
+	CU_ASSERT(!pki_peer_has_cn(p, "192.0.2.7"));
+	CU_ASSERT(!pki_peer_has_cn(p, "names-cn.gw.tes"));
+	CU_ASSERT(!pki_peer_has_cn(p, ""));
+	CU_ASSERT(pki_peer_has_san(p, "names-dns.gw.test"));
+	CU_ASSERT(pki_peer_has_san(p, "Names-DNS.GW.test"));
+	CU_ASSERT(pki_peer_has_san(p, "192.0.2.7"));
+	CU_ASSERT(pki_peer_has_san(p, "::ffff:192.0.2.7") == false); /* another address family */
+	CU_ASSERT(!pki_peer_has_san(p, "names-cn.gw.test")); /* a CN is no SAN */
+	CU_ASSERT(!pki_peer_has_san(p, "ops@gw.test"));      /* e-mail and URI are not compared */
+	CU_ASSERT(!pki_peer_has_san(p, "https://gw.test/names"));
+	CU_ASSERT(!pki_peer_has_san(p, "192.0.2.8"));
+	CU_ASSERT(!pki_peer_has_san(p, ""));
+	/* the loose check takes every kind */
+	CU_ASSERT(pki_peer_has_name(p, "names-cn.gw.test"));
+	CU_ASSERT(pki_peer_has_name(p, "names-dns.gw.test"));
+	CU_ASSERT(pki_peer_has_name(p, "192.0.2.7"));
+	CU_ASSERT(pki_peer_has_name(p, "ops@gw.test"));
+	CU_ASSERT(pki_peer_has_name(p, "https://gw.test/names"));
+	pki_peer_free(p);
+
+	/* IPv6 by value, and the DNS name of a server certificate */
+	p = peer_of("server-ec.der");
+	CU_ASSERT(pki_peer_has_san(p, "0:0::1"));
+	CU_ASSERT(pki_peer_has_san(p, "127.0.0.1"));
+	CU_ASSERT(pki_peer_has_san(p, "gw.test"));
+	CU_ASSERT(pki_peer_has_cn(p, "gw.test"));
+	CU_ASSERT(!pki_peer_has_cn(p, "127.0.0.1"));
+	pki_peer_free(p);
+
+	/* two CNs: neither is the certificate's CN (it could otherwise satisfy two peers) */
+	p = peer_of("client-2cn.der");
+	CU_ASSERT(!pki_peer_has_cn(p, "one.gw.test"));
+	CU_ASSERT(!pki_peer_has_cn(p, "two.gw.test"));
+	CU_ASSERT(pki_peer_has_name(p, "one.gw.test"));
+	CU_ASSERT(pki_peer_has_name(p, "two.gw.test"));
+	pki_peer_free(p);
+}
+
 static CU_TestInfo tests[] = {
 	{ "load: every certificate and key form", test_load_forms },
 	{ "load: from memory", test_load_mem },
@@ -804,6 +851,7 @@ static CU_TestInfo tests[] = {
 	{ "can_kx: key type and key usage", test_can_kx },
 	{ "rsa kx: premaster round trip, corruption", test_rsa_premaster },
 	{ "pin: SHA-256 of the SPKI equals openssl's", test_pin },
+	{ "names: CN only, DNS/IP SAN only, or any", test_names_by_kind },
 	CU_TEST_INFO_NULL,
 };
 

@@ -224,6 +224,19 @@ DTLS_API const uint8_t *dtls_session_psk_identity(const struct dtls_session *s, 
 DTLS_API bool dtls_session_peer_pin(const struct dtls_session *s, uint8_t pin[32]);
 DTLS_API bool dtls_session_peer_has_name(const struct dtls_session *s, const char *name);
 /*
+ * The peer certificate's names by kind, for policies that require one (no wildcard
+ * expansion; an empty name matches nothing):
+ *   has_cn:  the subject has exactly one commonName and it equals name, ignoring ASCII
+ *            case (a subject with several CNs matches no name);
+ *   has_san: a subjectAltName equals name: an IPv4/IPv6 literal an iPAddress SAN by value
+ *            ("::1" equals "0:0::1"), any other name a dNSName SAN, ignoring ASCII case.
+ *            E-mail, URI and other SAN kinds are never compared.
+ * dtls_session_peer_has_name above takes any of these, several CNs, and e-mail or URI
+ * SANs byte for byte.
+ */
+DTLS_API bool dtls_session_peer_has_cn(const struct dtls_session *s, const char *name);
+DTLS_API bool dtls_session_peer_has_san(const struct dtls_session *s, const char *name);
+/*
  * In the authorize callback of a handshake in which the peer sent a certificate chain:
  * verifies that chain again, against cfg's trusted CAs instead of the session's (a
  * server that trusts several CAs can require the one of the peer the certificate names).
