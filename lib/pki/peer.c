@@ -195,6 +195,7 @@ int pki_peer_verify(const struct pki_peer *p, uint16_t scheme, const uint8_t *da
 {
 	gnutls_sign_algorithm_t alg = pki_scheme_sign_alg(scheme, p->type);
 	ENSURE(alg != GNUTLS_SIGN_UNKNOWN, DTLS_ERR_ILLEGAL_PARAMETER);
+	ENSURE(pki_crt_key_usage_allows(p->crt, GNUTLS_KEY_DIGITAL_SIGNATURE), DTLS_ERR_UNSUPPORTED_CERTIFICATE);
 	ENSURE(len <= UINT32_MAX && sig_len <= PKI_MAX_SIG_LEN, DTLS_ERR_DECRYPT_ERROR);
 	const gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
 	const gnutls_datum_t s = { (unsigned char *)sig, (unsigned)sig_len };

@@ -164,15 +164,17 @@ struct pki_peer;
 /*
  * Verifies the peer's chain (der[0] is the leaf, as in the Certificate message) with
  * GnuTLS against the trusted store: signatures, basic constraints, key usage, the
- * extended key usage for TLS WWW server (peer_is_server) or client, the validity
+ * extended key usage for TLS WWW server (peer_is_server) or client, for a client the
+ * leaf's key usage (digitalSignature, if the extension is present), the validity
  * periods at now_unix_s, and, when hostname is not NULL, the name: an IPv4/IPv6
  * literal is matched against IP SANs, anything else against DNS SANs (or the CN when
  * there is no DNS SAN), wildcards as RFC 6125 allows.
  * Errors: DTLS_ERR_UNKNOWN_CA (no path to a trusted CA), DTLS_ERR_CERTIFICATE_EXPIRED
  * (expired or not yet valid), DTLS_ERR_BAD_CERTIFICATE (bad signature, malformed DER,
  * not a CA, name mismatch, empty chain), DTLS_ERR_UNSUPPORTED_CERTIFICATE (purpose
- * mismatch, unsupported key type), DTLS_ERR_CERTIFICATE_REVOKED,
- * DTLS_ERR_CERTIFICATE_UNKNOWN (anything else, too long a chain), DTLS_ERR_NOMEM.
+ * mismatch, a client key usage without digitalSignature, unsupported key type),
+ * DTLS_ERR_CERTIFICATE_REVOKED, DTLS_ERR_CERTIFICATE_UNKNOWN (anything else, too long
+ * a chain), DTLS_ERR_NOMEM.
  * err gets GnuTLS's explanation for the log.
  * On success *out is a new peer owned by the caller (pki_peer_free).
  */
@@ -225,7 +227,9 @@ MUST_CHECK int pki_peer_spki_sha256(const struct pki_peer *p, uint8_t out[static
 /*
  * Verifies a signature over data with the peer's key. Returns 0, DTLS_ERR_DECRYPT_ERROR
  * if the signature does not verify, DTLS_ERR_ILLEGAL_PARAMETER if the scheme is unknown
- * or not for the key type. Key usage is not checked here (pki_peer_can_kx).
+ * or not for the key type, DTLS_ERR_UNSUPPORTED_CERTIFICATE if the leaf has a key usage
+ * without digitalSignature (every peer signature in TLS 1.2, ServerKeyExchange and
+ * CertificateVerify, needs it; this also covers pin-only peers from pki_peer_from_der).
  */
 MUST_CHECK int pki_peer_verify(const struct pki_peer *p, uint16_t scheme, const uint8_t *data, size_t len,
 			       const uint8_t *sig, size_t sig_len);

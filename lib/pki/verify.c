@@ -132,6 +132,14 @@ int pki_verify_chain(const struct pki_trust *t, const uint8_t *const *der, const
 	pthread_rwlock_unlock(lock);
 	if (rc < 0)
 		goto out;
+	/* A client proves its key with a signature (CertificateVerify, RFC 5246 7.4.8),
+	 * which a key usage without digitalSignature forbids (RFC 5280 4.2.1.3). What a
+	 * server's key must allow depends on the suite: pki_peer_can_kx. */
+	if (!peer_is_server && !pki_crt_key_usage_allows(crts[0], GNUTLS_KEY_DIGITAL_SIGNATURE)) {
+		pki_seterr(err, err_len, "the client certificate's key usage does not allow digitalSignature");
+		rc = DTLS_ERR_UNSUPPORTED_CERTIFICATE;
+		goto out;
+	}
 
 	rc = pki_peer_new(crts[0], out);
 	crts[0] = NULL;

@@ -400,6 +400,102 @@ static void test_fragmented_chain(void)
 	dtls_config_unref(s);
 }
 
+/* A server that verifies client certificates against the CA, or by pin only. */
+static struct dtls_config *client_auth_server(const uint8_t *pin)
+{
+	struct dtls_config *s = server_config(NULL, "server-ec-chain.pem", "server-ec.key");
+	char err[256];
+	int rc = pin ? dtls_config_pin_sha256(s, pin) : dtls_config_add_trusted(s, path("ca.pem"), err, sizeof(err));
+	CU_ASSERT_FATAL(rc == 0);
+	dtls_config_verify_client(s, true, true);
+	return s;
+}
+
+static struct dtls_config *client_with(const char *cert, const char *key)
+{
+	struct dtls_config *c = client_config(NULL, "ca.pem");
+	char err[256];
+	CU_ASSERT_FATAL(dtls_config_add_local_cert(c, path(cert), path(key), err, sizeof(err)) == 0);
+	return c;
+}
+
+static void spki_pin_of(const char *der_file, uint8_t pin[32])
+{
+	FILE *f = fopen(path(der_file), "rb");
+	CU_ASSERT_FATAL(f != NULL);
+	uint8_t der[4096];
+	size_t len = fread(der, 1, sizeof(der), f);
+	fclose(f);
+	struct pki_peer *p;
+	CU_ASSERT_FATAL(pki_peer_from_der(der, len, &p) == 0);
+	CU_ASSERT_FATAL(pki_peer_spki_sha256(p, pin) == 0);
+	pki_peer_free(p);
+}
+
+/* RFC 5246 7.4.8: a client certificate whose key usage lacks digitalSignature cannot
+ * sign CertificateVerify: unsupported_certificate, whether the server checks the chain
+ * (at the Certificate message) or a pin only (at CertificateVerify). Without a key
+ * usage extension the certificate is fine. */
+static void test_client_key_usage(void)
+{
+	expect_failure(client_with("client-rsa-nosig-chain.pem", "client-rsa-nosig.key"), client_auth_server(NULL),
+		       DTLS_ERR_PEER_ALERT, DTLS_ERR_UNSUPPORTED_CERTIFICATE, DTLS_ALERT_NONE,
+		       DTLS_ALERT_UNSUPPORTED_CERTIFICATE);
+	uint8_t pin[32];
+	spki_pin_of("client-rsa-nosig.der", pin);
+	expect_failure(client_with("client-rsa-nosig-chain.pem", "client-rsa-nosig.key"), client_auth_server(pin),
+		       DTLS_ERR_PEER_ALERT, DTLS_ERR_UNSUPPORTED_CERTIFICATE, DTLS_ALERT_NONE,
+		       DTLS_ALERT_UNSUPPORTED_CERTIFICATE);
+	for (int pinned = 0; pinned <= 1; pinned++) {
+		spki_pin_of("client-rsa-noku.der", pin);
+		struct dtls_config *c = client_with("client-rsa-noku-chain.pem", "client-rsa-noku.key");
+		struct dtls_config *s = client_auth_server(pinned ? pin : NULL);
+		struct simnet n;
+		CU_ASSERT(handshake(&n, c, s, 71 + (uint64_t)pinned, 0));
+		CU_ASSERT(dtls_session_peer_has_cn(n.server_session, "client-noku.gw.test"));
+		simnet_free(&n);
+		dtls_config_unref(c);
+		dtls_config_unref(s);
+	}
+}
+
+/* A server certificate with keyEncipherment only: the server offers RSA key transport
+ * with it and never ECDHE_RSA (a client asking for ECDHE_RSA only is refused). */
+static void test_server_key_usage(void)
+{
+	struct dtls_config *s = server_config(NULL, "server-rsa-encrypt-chain.pem", "server-rsa-encrypt.key");
+	struct dtls_config *c = client_config("TLS_RSA_WITH_AES_128_CBC_SHA", "ca.pem");
+	struct simnet n;
+	CU_ASSERT(handshake(&n, c, s, 81, 0));
+	simnet_free(&n);
+	dtls_config_unref(c);
+	expect_failure(client_config("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ca.pem"), s, DTLS_ERR_PEER_ALERT,
+		       DTLS_ERR_HANDSHAKE_FAILURE, DTLS_ALERT_NONE, DTLS_ALERT_HANDSHAKE_FAILURE);
+}
+
+/* The names of a client certificate through the session, by kind. */
+static void test_names_by_kind(void)
+{
+	struct dtls_config *c = client_with("client-names-chain.pem", "client-names.key");
+	struct dtls_config *s = client_auth_server(NULL);
+	struct simnet n;
+	CU_ASSERT_FATAL(handshake(&n, c, s, 91, 0));
+	struct dtls_session *ss = n.server_session;
+	CU_ASSERT(dtls_session_peer_has_cn(ss, "names-cn.gw.test"));
+	CU_ASSERT(!dtls_session_peer_has_cn(ss, "names-dns.gw.test"));
+	CU_ASSERT(dtls_session_peer_has_san(ss, "names-dns.gw.test"));
+	CU_ASSERT(dtls_session_peer_has_san(ss, "192.0.2.7"));
+	CU_ASSERT(!dtls_session_peer_has_san(ss, "names-cn.gw.test"));
+	CU_ASSERT(!dtls_session_peer_has_san(ss, "ops@gw.test"));
+	CU_ASSERT(dtls_session_peer_has_name(ss, "ops@gw.test"));
+	/* the client's view of the server */
+	CU_ASSERT(dtls_session_peer_has_cn(n.client, "gw.test"));
+	CU_ASSERT(dtls_session_peer_has_san(n.client, "::1"));
+	simnet_free(&n);
+	dtls_config_unref(c);
+	dtls_config_unref(s);
+}
+
 static CU_TestInfo tests[] = {
 	{ "every certificate suite, lossless", test_every_suite },
 	{ "every certificate suite, 30% loss + dup + reorder", test_every_suite_lossy },
@@ -415,6 +511,9 @@ static CU_TestInfo tests[] = {
 	{ "SHA-256 pin: match and mismatch", test_pin },
 	{ "local certificate and trusted CA removed at run time", test_remove_at_run_time },
 	{ "RSA chain fragmented at MTU 576 with loss", test_fragmented_chain },
+	{ "client key usage without digitalSignature: unsupported_certificate", test_client_key_usage },
+	{ "server key usage keyEncipherment only: RSA key transport only", test_server_key_usage },
+	{ "peer names by kind: CN, DNS/IP SAN", test_names_by_kind },
 	CU_TEST_INFO_NULL,
 };
 

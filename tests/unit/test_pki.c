@@ -837,6 +837,61 @@ static void test_names_by_kind(void)
 	pki_peer_free(p);
 }
 
+/* ---- key usage ---------------------------------------------------------------- */
+
+/* A client certificate whose key usage lacks digitalSignature cannot prove its key: the
+ * chain is refused for the client purpose, and a signature by it does not verify even
+ * when the peer came without verification (pin only). No key usage at all: any use. */
+static void test_client_key_usage(void)
+{
+	struct pki_trust *t = trust_ca();
+	struct chain c;
+	char err[512];
+	chain_of(&c, "client-rsa-nosig.der", "int.der", NULL);
+	CU_ASSERT_EQUAL(verify(t, &c, NULL, false, now, err, sizeof err), DTLS_ERR_UNSUPPORTED_CERTIFICATE);
+	CU_ASSERT(strstr(err, "digitalSignature") != NULL);
+	chain_free(&c);
+	chain_of(&c, "client-rsa-noku.der", "int.der", NULL);
+	CU_ASSERT_EQUAL(verify(t, &c, NULL, false, now, err, sizeof err), 0);
+	chain_free(&c);
+	pki_trust_unref(t);
+
+	static const uint8_t msg[] = "handshake messages";
+	const char *names[][3] = { { "client-rsa-nosig.pem", "client-rsa-nosig.key", "client-rsa-nosig.der" },
+				   { "client-rsa-noku.pem", "client-rsa-noku.key", "client-rsa-noku.der" } };
+	for (size_t i = 0; i < 2; i++) {
+		struct pki_identity *id = load_ok(names[i][0], names[i][1]);
+		struct pki_peer *p = peer_of(names[i][2]);
+		uint8_t sig[PKI_MAX_SIG_LEN];
+		size_t sig_len = sizeof sig;
+		CU_ASSERT_EQUAL_FATAL(pki_sign(id, PKI_RSA_PSS_RSAE_SHA256, msg, sizeof msg, sig, &sig_len), 0);
+		CU_ASSERT_EQUAL(pki_peer_verify(p, PKI_RSA_PSS_RSAE_SHA256, msg, sizeof msg, sig, sig_len),
+				i == 0 ? DTLS_ERR_UNSUPPORTED_CERTIFICATE : 0);
+		pki_peer_free(p);
+		pki_identity_unref(id);
+	}
+}
+
+/* A server certificate with keyEncipherment only serves RSA key transport, never ECDHE. */
+static void test_server_key_usage(void)
+{
+	struct pki_identity *id = load_ok("server-rsa-encrypt.pem", "server-rsa-encrypt.key");
+	CU_ASSERT(pki_identity_can_kx(id, PKI_KX_RSA));
+	CU_ASSERT(!pki_identity_can_kx(id, PKI_KX_ECDHE_RSA));
+	struct pki_peer *p = peer_of("server-rsa-encrypt.der");
+	CU_ASSERT(pki_peer_can_kx(p, PKI_KX_RSA));
+	CU_ASSERT(!pki_peer_can_kx(p, PKI_KX_ECDHE_RSA));
+	pki_peer_free(p);
+	pki_identity_unref(id);
+	struct pki_trust *t = trust_ca();
+	struct chain c;
+	char err[512];
+	chain_of(&c, "server-rsa-encrypt.der", "int.der", NULL);
+	CU_ASSERT_EQUAL(verify(t, &c, "gw.test", true, now, err, sizeof err), 0);
+	chain_free(&c);
+	pki_trust_unref(t);
+}
+
 static CU_TestInfo tests[] = {
 	{ "load: every certificate and key form", test_load_forms },
 	{ "load: from memory", test_load_mem },
@@ -852,6 +907,8 @@ static CU_TestInfo tests[] = {
 	{ "rsa kx: premaster round trip, corruption", test_rsa_premaster },
 	{ "pin: SHA-256 of the SPKI equals openssl's", test_pin },
 	{ "names: CN only, DNS/IP SAN only, or any", test_names_by_kind },
+	{ "key usage: a client key without digitalSignature is refused", test_client_key_usage },
+	{ "key usage: keyEncipherment only serves RSA key transport", test_server_key_usage },
 	CU_TEST_INFO_NULL,
 };
 
