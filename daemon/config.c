@@ -408,6 +408,21 @@ static void gk_max_sessions(struct parser *p, const struct key_def *k, const cha
 	set_uint(p, k, v, 1, 1048576, &p->cfg->max_sessions);
 }
 
+static void gk_max_halfopen(struct parser *p, const struct key_def *k, const char *v)
+{
+	set_uint(p, k, v, 1, 1048576, &p->cfg->max_halfopen);
+}
+
+static void gk_max_halfopen_addr(struct parser *p, const struct key_def *k, const char *v)
+{
+	set_uint(p, k, v, 1, 65535, &p->cfg->max_halfopen_per_address);
+}
+
+static void gk_halfopen_timeout(struct parser *p, const struct key_def *k, const char *v)
+{
+	set_uint(p, k, v, 1, 60, &p->cfg->halfopen_timeout);
+}
+
 static void gk_control_socket(struct parser *p, const struct key_def *k, const char *v)
 {
 	if (v[0] != '/' || strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
@@ -494,6 +509,9 @@ static const struct key_def gateway_keys[] = {
 	{ "keepalive", GK_KEEPALIVE, false, gk_keepalive },
 	{ "dead_after", GK_DEAD_AFTER, false, gk_dead_after },
 	{ "max_sessions", GK_MAX_SESSIONS, false, gk_max_sessions },
+	{ "max_halfopen", GK_MAX_HALFOPEN, false, gk_max_halfopen },
+	{ "max_halfopen_per_address", GK_MAX_HALFOPEN_ADDR, false, gk_max_halfopen_addr },
+	{ "halfopen_timeout", GK_HALFOPEN_TIMEOUT, false, gk_halfopen_timeout },
 	{ "control_socket", GK_CONTROL_SOCKET, false, gk_control_socket },
 	{ "log_level", GK_LOG_LEVEL, false, gk_log_level },
 	{ "offload", GK_OFFLOAD, false, gk_offload },

@@ -29,6 +29,9 @@
 #define CONFIG_DEFAULT_MTU 1400
 #define CONFIG_DEFAULT_KEEPALIVE 10
 #define CONFIG_DEFAULT_MAX_SESSIONS 4096
+#define CONFIG_DEFAULT_MAX_HALFOPEN 1024
+#define CONFIG_DEFAULT_MAX_HALFOPEN_ADDR 64
+#define CONFIG_DEFAULT_HALFOPEN_TIMEOUT 10
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/dtlsgw/control.sock"
 #define CONFIG_MAX_PEERS 65536
 
@@ -53,6 +56,10 @@ struct gw_config {
 	unsigned keepalive;             /* seconds; 0: none */
 	unsigned dead_after;            /* seconds of silence before a session is dropped; 0: never */
 	unsigned max_sessions;
+	/* Server handshakes past the cookie exchange but not yet authorized (the client's
+	 * Finished): at most this many (the oldest goes for a new one), this many per
+	 * source address (more are refused), and none older than the timeout (s). */
+	unsigned max_halfopen, max_halfopen_per_address, halfopen_timeout;
 	char *control_socket;           /* owned path */
 	enum gw_log_level log_level;
 	bool offload;                   /* TUN/UDP segmentation offloads */

@@ -33,6 +33,12 @@ static void gateway_defaults(struct parser *p)
 		cfg->dead_after = 3 * cfg->keepalive;
 	if (!line[GK_MAX_SESSIONS])
 		cfg->max_sessions = CONFIG_DEFAULT_MAX_SESSIONS;
+	if (!line[GK_MAX_HALFOPEN])
+		cfg->max_halfopen = CONFIG_DEFAULT_MAX_HALFOPEN;
+	if (!line[GK_MAX_HALFOPEN_ADDR])
+		cfg->max_halfopen_per_address = CONFIG_DEFAULT_MAX_HALFOPEN_ADDR;
+	if (!line[GK_HALFOPEN_TIMEOUT])
+		cfg->halfopen_timeout = CONFIG_DEFAULT_HALFOPEN_TIMEOUT;
 	if (!line[GK_LOG_LEVEL])
 		cfg->log_level = GW_LOG_INFO;
 	if (!cfg->control_socket && !(cfg->control_socket = strdup(CONFIG_DEFAULT_CONTROL_SOCKET)))

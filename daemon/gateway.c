@@ -430,9 +430,9 @@ static bool cert_matches(const struct peer_policy *p, const struct dtls_session 
 
 	if (p->auth != PEER_AUTH_CERT || (!p->cert.cn && !p->cert.san && !p->cert.has_pin))
 		return false;
-	if (p->cert.cn && !dtls_session_peer_has_name(s, p->cert.cn))
+	if (p->cert.cn && !dtls_session_peer_has_cn(s, p->cert.cn))
 		return false;
-	if (p->cert.san && !dtls_session_peer_has_name(s, p->cert.san))
+	if (p->cert.san && !dtls_session_peer_has_san(s, p->cert.san))
 		return false;
 	if (p->cert.has_pin &&
 	    (!dtls_session_peer_pin(s, pin) || memcmp(pin, p->cert.pin_sha256, PEER_PIN_LEN)))
@@ -602,6 +602,7 @@ static int cb_authorize(void *arg, struct dtls_session *s)
 	}
 	gw_peer_ref(found);
 	atomic_store(&gs->peer, found);
+	ho_leave(&gw->ho, gs); /* authenticated: no longer half-open */
 	return 0;
 }
 
@@ -790,6 +791,38 @@ struct gw_session *gw_session_route(struct gw_session *gs, const uint8_t *d, siz
 	return prev;
 }
 
+/* Whether the new server session gs fits the half-open budget (refusals and
+ * evictions counted and logged). */
+static bool halfopen_admit(struct gateway *gw, struct gw_session *gs)
+{
+	struct gw_session *evicted;
+	char a[GW_ADDRSTRLEN];
+	int rc = ho_admit(&gw->ho, gs, &evicted);
+
+	gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
+	if (rc == -EAGAIN) {
+		BUMP(gw->st.halfopen_refused, 1);
+		log_ratelimited(&gw->rl_halfopen, GW_LOG_WARNING,
+				"refused a handshake from %s: its address has %u handshakes "
+				"in progress (max_halfopen_per_address)", a,
+				atomic_load(&gw->ho.max_per_addr));
+		return false;
+	}
+	if (rc < 0) {
+		log_ratelimited(&gw->rl_limit, GW_LOG_WARNING, "no memory for a session from %s", a);
+		return false;
+	}
+	if (evicted) {
+		BUMP(gw->st.halfopen_evicted, 1);
+		log_ratelimited(&gw->rl_halfopen, GW_LOG_WARNING,
+				"%u handshakes in progress (max_halfopen): the oldest is dropped "
+				"for the one from %s", atomic_load(&gw->ho.max), a);
+		gw_session_reap(evicted, GW_LOG_DEBUG, "handshake dropped for a newer one");
+		gw_session_put(evicted);
+	}
+	return true;
+}
+
 struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *gen,
 				     const struct sockaddr *from, socklen_t from_len,
 				     const uint8_t *hello, size_t len, bool replace)
@@ -809,7 +842,12 @@ struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *ge
 	}
 	if (len >= HELLO_RANDOM_OFF + 32)
 		memcpy(gs->hello_random, hello + HELLO_RANDOM_OFF, 32);
+	if (!halfopen_admit(gw, gs)) {
+		gw_session_put(gs);
+		return NULL;
+	}
 	if ((replace ? smap_replace(gw->map, &gs->node, &old) : smap_insert(gw->map, &gs->node)) < 0) {
+		ho_leave(&gw->ho, gs);
 		gw_session_put(gs); /* someone was quicker: theirs stands */
 		return NULL;
 	}
@@ -1004,6 +1042,7 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 
 	if (atomic_exchange(&gs->reaped, true))
 		return;
+	ho_leave(&gw->ho, gs);
 	(void)smap_remove(gw->map, &gs->node);
 	struct gw_session *prev = take_prev(gs);
 	if (prev) {
@@ -1347,8 +1386,10 @@ int gateway_new(struct gw_config *cfg, const char *config_path, struct gateway *
 	gw_tl = &gw->ctl;
 	if (!(gw->config_path = strdup(config_path)) || !(gw->workers = calloc(gw->n_workers, sizeof(*gw->workers))))
 		goto fail;
-	if ((rc = smap_new(&gw->map)) < 0)
+	if ((rc = smap_new(&gw->map)) < 0 || (rc = ho_init(&gw->ho)) < 0)
 		goto fail;
+	ho_set_limits(&gw->ho, cfg->max_halfopen, cfg->max_halfopen_per_address,
+		      cfg->halfopen_timeout);
 	if (!(gw->jar = dtls_cookie_jar_new(now_ms(), COOKIE_LIFETIME_MS))) {
 		rc = -ENOMEM;
 		goto fail;
@@ -1445,6 +1486,8 @@ void gateway_free(struct gateway *gw)
 		gw_session_put(cur);
 		gw_session_put(dialing);
 	}
+	if (gw->ho.addrs)
+		ho_free(&gw->ho);
 	smap_free(gw->map);
 	gw_retire_poll(gw, true);
 	gw_gen_free(gen);

@@ -37,6 +37,7 @@
 #include <dtls/dtls.h>
 
 #include "daemon/config.h"
+#include "daemon/halfopen.h"
 #include "daemon/log.h"
 #include "daemon/session_map.h"
 #include "policy/policy.h"
@@ -154,6 +155,9 @@ struct gw_session {
 	_Atomic int state;            /* dtls_session_state(), refreshed on unlock */
 	_Atomic uint64_t last_rx_ms;  /* dtls_session_last_heard(), refreshed after feeding */
 	_Atomic uint64_t last_tx_ms;  /* last data or keepalive record sealed */
+	/* In the half-open registry (gateway.ho), under its lock. */
+	struct gw_session *ho_prev, *ho_next;
+	bool ho_in;
 };
 
 struct gw_gen {
@@ -189,6 +193,9 @@ struct gw_stats {
 	 * authorize because a reload changed the peer or key they were keyed with (or
 	 * ended by that reload before they got there) */
 	atomic_uint_fast64_t removed_dropped, hs_rekeyed_refused;
+	/* half-open handshakes: refused (their address had max_halfopen_per_address),
+	 * dropped for a newer one (max_halfopen), dropped at halfopen_timeout */
+	atomic_uint_fast64_t halfopen_refused, halfopen_evicted, halfopen_expired;
 	/* offloads: super-packets read from TUN, merged writes to it, GSO sends, GRO
 	 * receives (each one for many packets) */
 	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;
@@ -208,12 +215,13 @@ struct gateway {
 	struct worker **workers;
 	unsigned n_workers;
 	atomic_uint max_sessions;       /* for sessions of unknown senders; reload sets it */
+	struct halfopen ho;             /* handshakes not yet authorized */
 	atomic_bool stopping;
 	struct gw_retired *retired;     /* control thread only */
 	uint64_t last_rotate_ms;        /* control thread only */
 	struct gw_stats st;
 	struct gw_thread ctl;           /* the control thread's context */
-	struct log_ratelimit rl_unknown, rl_limit, rl_hs_fail, rl_psk, rl_send;
+	struct log_ratelimit rl_unknown, rl_limit, rl_hs_fail, rl_psk, rl_send, rl_halfopen;
 };
 
 extern _Thread_local struct gw_thread *gw_tl;

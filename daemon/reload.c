@@ -146,6 +146,8 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 	update_routes(gw, old, gen);
 	log_set_level(cfg->log_level);
 	atomic_store_explicit(&gw->max_sessions, cfg->max_sessions, memory_order_relaxed);
+	ho_set_limits(&gw->ho, cfg->max_halfopen, cfg->max_halfopen_per_address,
+		      cfg->halfopen_timeout);
 
 	for (size_t i = 0; i < gen->n_peers; i++) {
 		struct gw_peer *p = gen->peers[i];

@@ -118,6 +118,19 @@ static void peer_timers(struct gateway *gw, struct gw_peer *p, uint64_t now)
 		gw_peer_dial(p, now);
 }
 
+/* Drops the handshakes that have been half-open for longer than halfopen_timeout. */
+static void halfopen_timers(struct gateway *gw, uint64_t now)
+{
+	struct gw_session *gs;
+
+	while ((gs = ho_expired(&gw->ho, now))) {
+		atomic_fetch_add_explicit(&gw->st.halfopen_expired, 1, memory_order_relaxed);
+		gw_session_reap(gs, GW_LOG_DEBUG, "handshake dropped: not authenticated within "
+				"halfopen_timeout");
+		gw_session_put(gs);
+	}
+}
+
 void gw_timers_tick(struct gateway *gw, uint64_t now)
 {
 	static uint64_t last_peer_tick;
@@ -125,6 +138,7 @@ void gw_timers_tick(struct gateway *gw, uint64_t now)
 
 	gw->ctl.now = now;
 	session_timers(gw, now);
+	halfopen_timers(gw, now);
 	if (now - last_peer_tick >= PEER_TICK_MS) {
 		last_peer_tick = now;
 		for (size_t i = 0; i < gen->n_peers; i++)
