@@ -1,5 +1,5 @@
 /*
- * dtlsgwd -c FILE [--foreground] [--check]
+ * dtlsgwd -c FILE [--foreground] [--check] [--user USER]
  *
  * The main thread is the control thread: it loads the configuration, builds the
  * gateway, starts the workers, then waits on a timerfd (GW_TICK_MS) and a signalfd:
@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		   "  -f, --foreground    do not detach; log to stderr\n"
 		   "  -n, --check         validate the configuration, print every problem, exit\n"
 		   "  -u, --user USER     started as root, run as USER with only CAP_NET_ADMIN once\n"
-		   "                      the device and sockets are open (default %s; root: stay root)\n"
+		   "                      the device and sockets are open (default %s); USER must\n"
+		   "                      exist. --user root: stay root with every capability\n"
 		   "  -V, --version       print the version\n",
 		   CONFIG_DEFAULT_PATH, PRIV_DTLSGW_USER);
 }
@@ -191,11 +192,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* Key files may belong to the user the daemon will run as. */
-	if (strcmp(user, "root") != 0) {
+	/* Key files may belong to the user the daemon will run as. A root start for a
+	 * user that does not exist stops here, before anything is opened: staying root
+	 * is a choice (--user root), never a fallback. */
+	const bool as_root = strcmp(user, "root") == 0;
+	if (!as_root) {
 		struct passwd *pw = getpwnam(user);
-		if (pw)
+		if (pw) {
 			secret_file_set_owner(pw->pw_uid);
+		} else if (geteuid() == 0 && !check) {
+			fprintf(stderr,
+				"dtlsgwd: user %s does not exist: create it (adduser --system %s), "
+				"name another with --user USER, or stay root on purpose with "
+				"--user root\n",
+				user, user);
+			return 1;
+		}
 	}
 	cfg = load(path, check);
 	/* Reloads read the file again after daemon() has moved to "/". */
@@ -229,19 +241,19 @@ int main(int argc, char **argv)
 		fatalx("control socket: %s", err);
 	}
 	/* Everything privileged is open (TUN queues, UDP sockets, the control socket): drop
-	 * to the dtlsgw user, keeping only CAP_NET_ADMIN for routes on reload and at exit.
-	 * Before the workers start, so that no thread keeps root's credentials. */
-	if (strcmp(user, "root") != 0) {
+	 * to the --user user (dtlsgw), keeping only CAP_NET_ADMIN for routes on reload and
+	 * at exit; a failure, a missing user included, stops the daemon. Before the workers
+	 * start, so that no thread keeps root's credentials. */
+	if (as_root && geteuid() == 0) {
+		log_notice("running as root with every capability (--user root)");
+	} else {
 		int rc = priv_drop(user, true, err, sizeof(err));
 		if (rc < 0) {
 			control_close(ctl);
 			gateway_free(gw);
-			fatalx("dropping privileges: %s", err);
+			fatalx("dropping privileges: %s; not starting", err);
 		}
-		if (rc == PRIV_NO_USER)
-			log_warnx("%s", err);
-		else
-			log_info("%s", err);
+		log_info("%s", err);
 	}
 	if (gateway_start(gw) < 0) {
 		control_close(ctl);

@@ -336,7 +336,6 @@ int priv_drop(const char *user, bool keep_net_admin, char *err, size_t errlen)
 	if (rc != 0)
 		return say(-rc, err, errlen, "looking up user %s: %s", user, strerror(rc));
 	if (!res)
-		return say(PRIV_NO_USER, err, errlen,
-			   "user %s does not exist; staying root with every capability", user);
+		return say(-ENOENT, err, errlen, "user %s does not exist", user);
 	return from_root(&pw, keep_net_admin, err, errlen);
 }

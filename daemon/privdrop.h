@@ -15,7 +15,9 @@
  *   real/effective/saved uid := the user's uid, with PR_SET_KEEPCAPS so that
  *   CAP_NET_ADMIN survives; permitted = effective := {CAP_NET_ADMIN} (or {}),
  *   inheritable := {}; no_new_privs := 1.
- * Started as root and the user does not exist: nothing changes; PRIV_NO_USER.
+ * Started as root and the user does not exist: nothing changes; -ENOENT, and err
+ *   names the user. The caller must then refuse to start: staying root is never
+ *   a fallback, only a choice (dtlsgwd's --user root, which does not call this).
  * Started as another user (systemd's User= with AmbientCapabilities=, or setpriv):
  *   the ambient and inheritable sets are cleared and permitted/effective reduced
  *   to CAP_NET_ADMIN if it is held (or to nothing, without keep_net_admin);
@@ -38,11 +40,10 @@
 
 enum {
 	PRIV_DROPPED = 0,  /* was root; now the user, with at most CAP_NET_ADMIN */
-	PRIV_NO_USER = 1,  /* was root; the user does not exist, nothing changed (err says so) */
-	PRIV_NOT_ROOT = 2, /* was not root; capabilities reduced (err says to what) */
+	PRIV_NOT_ROOT = 1, /* was not root; capabilities reduced (err says to what) */
 };
 
-/* Returns PRIV_DROPPED, PRIV_NO_USER, PRIV_NOT_ROOT or -errno. err (may be NULL
+/* Returns PRIV_DROPPED, PRIV_NOT_ROOT or -errno (-ENOENT: no such user). err (may be NULL
  * when errlen is 0) always gets one line for the log: what failed, or what the
  * process now runs as ("running as dtlsgw (uid 103, gid 106), capabilities:
  * cap_net_admin"). */

@@ -117,7 +117,8 @@ link() {
 psk_new() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 
 # gw_start NAME CONF: start dtlsgwd in namespace NAME; log in $NET_WORK/NAME.log
-# (appended, so a restart keeps the history).
+# (appended, so a restart keeps the history). As root on purpose (--user root), or as
+# the user GW_USER names (dtlsgwd refuses a user that does not exist).
 gw_start() {
 	local n=$1 conf=$2
 	GW_LOG[$n]=$NET_WORK/$n.log

@@ -5,6 +5,9 @@
 # permitted and bounding sets, with no_new_privs; the tunnel still works, a reload
 # (which needs CAP_NET_ADMIN for routes) still works, and SIGTERM still removes the
 # routes. The test creates its own system user and deletes it.
+# A user that does not exist is refused at start (exit 1, the message names the user
+# and --user root), before any device or socket exists; --user root stays root, on
+# purpose, and says so.
 . "$(dirname "$0")/lib.sh" "$@"
 
 user="dtlsgwt$$"
@@ -16,6 +19,29 @@ trap_user() { userdel "$user" 2>/dev/null || true; }
 NET_CLEANUP+=(trap_user)
 
 pair_setup || { fail setup; finish; }
+
+# refused DESC USER-ARGS...: dtlsgwd started as root in a's namespace with a user that
+# does not exist exits 1 at once, says why and how to stay root, and leaves nothing.
+refused() {
+	local d=$1 st=0
+	shift
+	timeout 10 ip netns exec "$(ns a)" "$DTLSGWD" -c "$NET_WORK/a.conf" --foreground "$@" \
+		>"$NET_WORK/refused.out" 2>&1 || st=$?
+	sed 's/^/  | /' "$NET_WORK/refused.out"
+	check "$d: exit 1" test "$st" -eq 1
+	check "$d: names the user" grep -q "user $want does not exist" "$NET_WORK/refused.out"
+	check "$d: says how to stay root on purpose" grep -q -- "--user root" "$NET_WORK/refused.out"
+	check "$d: no TUN device was made" bash -c "! ip -n $(ns a) link show dtlsgw0 >/dev/null 2>&1"
+	check "$d: no control socket" test ! -e "$NET_WORK/a.sock"
+}
+want="nosuch$$"
+refused "--user $want" --user "$want"
+if getent passwd dtlsgw >/dev/null; then
+	echo "  (user dtlsgw exists here: the default user is not tried)"
+else
+	want=dtlsgw
+	refused "no --user, and no user dtlsgw"
+fi
 # The daemon reads its configuration again on reload, as that user; a's key is in a
 # file of its own, owned by that user and readable by nobody else.
 key=$(sed -n 's/^psk = //p' "$NET_WORK/a.conf" | head -1)
@@ -64,5 +90,17 @@ check "and keeps the tunnel" ping_ok a 10.10.2.1 2
 gw_stop a
 check "a exits 0" test $? -eq 0
 check "its routes are gone" bash -c "! ip -n $(ns a) route show 10.10.2.0/24 | grep -q ."
+
+# --user root: root on purpose, every capability, and the log says so. The key file
+# goes back to root: a root daemon accepts no other owner.
+chown root "$NET_WORK/a.psk"
+GW_USER=root
+n=$(log_count a "peer b: handshake done")
+gw_start a "$NET_WORK/a.conf"
+check "--user root: handshake done" wait_for 10 log_more a "peer b: handshake done" "$n"
+check "--user root: the log says root on purpose" log_has a "running as root with every capability \(--user root\)"
+check "--user root: uid 0" test "$(status | awk '$1 == "Uid:" { print $3 }')" = 0
+check "--user root: no drop was tried" bash -c "! grep -q 'dropping privileges' '${GW_LOG[a]}'"
+gw_stop a
 gw_stop b
 finish
