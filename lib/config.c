@@ -40,6 +40,8 @@ struct dtls_config *dtls_config_new(void)
 	cfg->timer_total_ms = 120000;
 	cfg->max_message = 32768;
 	cfg->allow_reneg = true;
+	cfg->reneg_max = DTLS_DEFAULT_RENEGOTIATION_MAX;
+	cfg->reneg_window_ms = DTLS_DEFAULT_RENEGOTIATION_WINDOW_MS;
 	cfg->cookies = true;
 	cfg->wall_clock = system_wall_clock;
 	pthread_mutex_init(&cfg->cert_lock, NULL);
@@ -178,6 +180,14 @@ int dtls_config_set_max_message(struct dtls_config *cfg, size_t max)
 void dtls_config_require_ems(struct dtls_config *cfg, bool require) { cfg->require_ems = require; }
 void dtls_config_allow_renegotiation(struct dtls_config *cfg, bool allow) { cfg->allow_reneg = allow; }
 void dtls_config_set_cookies(struct dtls_config *cfg, bool on) { cfg->cookies = on; }
+
+int dtls_config_set_renegotiation_limit(struct dtls_config *cfg, unsigned max, uint32_t window_ms)
+{
+	ENSURE(!window_ms || (max >= 1 && max <= DTLS_MAX_RENEGOTIATION_LIMIT), DTLS_ERR_ARG);
+	cfg->reneg_max = max;
+	cfg->reneg_window_ms = window_ms;
+	return DTLS_OK;
+}
 
 void dtls_config_verify_client(struct dtls_config *cfg, bool on, bool require)
 {

@@ -61,6 +61,8 @@ struct dtls_config {
 	size_t max_message;
 	bool require_ems;
 	bool allow_reneg;
+	unsigned reneg_max;        /* peer-initiated renegotiations per reneg_window_ms ... */
+	uint32_t reneg_window_ms;  /* ... (0: no limit); see dtls_config_set_renegotiation_limit */
 	bool cookies;
 
 	/* Certificates may change while sessions run: under cert_lock; a handshake takes
@@ -193,6 +195,9 @@ struct dtls_session {
 	uint16_t established_epoch; /* application data is accepted from this epoch on; 0 = none */
 	unsigned handshakes;
 	bool secure_reneg;         /* both sides did RFC 5746 */
+	/* When the last peer-initiated renegotiations started, oldest first (the rate limit). */
+	uint64_t reneg_started[DTLS_MAX_RENEGOTIATION_LIMIT];
+	uint8_t n_reneg_started;
 	uint8_t client_verify[12], server_verify[12];
 	uint8_t psk_identity[DTLS_MAX_PSK_IDENTITY];
 	size_t psk_identity_len;

@@ -165,15 +165,43 @@ static int dispatch(struct dtls_session *s, const struct reasm *m)
 	return DTLS_ERR_UNEXPECTED_MESSAGE;
 }
 
-/* Starts a renegotiation the peer asked for, or refuses it with a warning alert. */
+/* Whether the rate limit lets one more peer-initiated renegotiation start now: fewer
+ * than reneg_max started in the last reneg_window_ms. */
+static bool reneg_within_limit(const struct dtls_session *s)
+{
+	const struct dtls_config *cfg = s->cfg;
+	size_t n = s->n_reneg_started;
+	if (!cfg->reneg_window_ms || n < cfg->reneg_max)
+		return true;
+	return s->now_ms - s->reneg_started[n - cfg->reneg_max] >= cfg->reneg_window_ms;
+}
+
+static void reneg_note_start(struct dtls_session *s)
+{
+	if (s->n_reneg_started == DTLS_MAX_RENEGOTIATION_LIMIT) {
+		memmove(s->reneg_started, s->reneg_started + 1, sizeof(s->reneg_started) - sizeof(s->reneg_started[0]));
+		s->n_reneg_started--;
+	}
+	s->reneg_started[s->n_reneg_started++] = s->now_ms;
+}
+
+/*
+ * Starts a renegotiation the peer asked for, or refuses it with a warning alert (RFC
+ * 5246 7.2.2) and counts that; the session goes on either way. A message that comes in
+ * fragments is refused once, on its first fragment.
+ */
 static int renegotiation(struct dtls_session *s, uint16_t epoch, const struct hs_header *h)
 {
 	if (epoch == 0 || epoch != s->established_epoch || s->state != DTLS_STATE_ESTABLISHED)
 		return 0; /* a stale retransmission from the first handshake */
-	if (!s->cfg->allow_reneg || !s->secure_reneg) {
-		session_send_alert(s, 1, DTLS_ALERT_NO_RENEGOTIATION);
+	if (!s->cfg->allow_reneg || !s->secure_reneg || !reneg_within_limit(s)) {
+		if (h->frag_off == 0) {
+			s->stats.renegotiations_refused++;
+			session_send_alert(s, 1, DTLS_ALERT_NO_RENEGOTIATION);
+		}
 		return 0;
 	}
+	reneg_note_start(s);
 	TRY(hs_begin(s));
 	if (s->client) {
 		/* HelloRequest is not part of the new handshake's transcript. */

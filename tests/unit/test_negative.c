@@ -2211,6 +2211,122 @@ static void test_renegotiation_refused(void)
 	}
 }
 
+/* The alert in the last datagram `from` sent, opened with `to`'s read keys: its
+ * description, and its level in *level; -1 if there is none. The datagram is consumed. */
+static int last_alert(struct end *from, struct end *to, uint8_t *level)
+{
+	CU_ASSERT_FATAL(from->qlen > 0);
+	size_t n;
+	uint8_t *d = q_take(from, from->qlen - 1, &n);
+	struct wire_reader r = wire_reader(d, n);
+	int desc = -1;
+	while (wire_left(&r) > 0 && desc < 0) {
+		struct rec_header h;
+		struct wire_reader frag;
+		if (rec_parse_header(&r, &h, &frag) < 0)
+			break;
+		uint8_t *plain;
+		size_t len;
+		if (h.type == CT_ALERT && rec_layer_open(&to->s->rec, &h, d + (wire_offset(&r) - h.length), &plain, &len) == 0 &&
+		    len == 2) {
+			*level = plain[0];
+			desc = plain[1];
+		}
+	}
+	free(d);
+	return desc;
+}
+
+static void expect_reneg_refused(struct end *refuser, struct end *peer, uint64_t refused, const char *what)
+{
+	uint8_t level = 0;
+	struct dtls_session_stats st;
+	CU_ASSERT_EQUAL(last_alert(refuser, peer, &level), DTLS_ALERT_NO_RENEGOTIATION);
+	CU_ASSERT_EQUAL(level, 1); /* a warning */
+	dtls_session_stats(refuser->s, &st);
+	CU_ASSERT_EQUAL(st.renegotiations_refused, refused);
+	expect_alive(refuser, DTLS_STATE_ESTABLISHED, refuser->data_n, what);
+}
+
+/* The server sends a HelloRequest (libdtls itself never does). */
+static void server_hello_request(struct pair *p)
+{
+	struct dtls_session *srv = p->s.s;
+	srv->now_ms = p->now;
+	CU_ASSERT_FATAL(hs_begin(srv) == 0);
+	CU_ASSERT_FATAL(flight_add(srv, CT_HANDSHAKE, srv->hs->epoch, HS_HELLO_REQUEST, NULL, 0) == 0);
+	CU_ASSERT_FATAL(flight_send(srv) == 0);
+}
+
+/* Renegotiations the peer starts beyond the rate limit are refused with a warning, counted,
+ * and the session goes on; once the window has passed, the next one is accepted. */
+static void test_renegotiation_rate_limit(void)
+{
+	struct pair p;
+	struct dtls_config *s = psk_config(PSK_GCM);
+	CU_ASSERT_FATAL(dtls_config_set_renegotiation_limit(s, 2, 60000) == 0);
+	pair_init_cfg(&p, psk_config(PSK_GCM), s);
+	pair_handshake(&p);
+	for (int i = 0; i < 2; i++) {
+		client_renegotiate(&p);
+		pair_run(&p);
+	}
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 3);
+	/* a third within the minute: refused */
+	client_renegotiate(&p);
+	flush(&p, &p.c);
+	expect_reneg_refused(&p.s, &p.c, 1, "renegotiation: a third within the window");
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 3);
+	/* the session still carries data both ways, under the keys of the last handshake */
+	CU_ASSERT(dtls_session_send(p.s.s, (const uint8_t *)"s", 1) == 0);
+	CU_ASSERT(dtls_session_send(p.c.s, (const uint8_t *)"c", 1) == 0);
+	pair_run(&p);
+	CU_ASSERT_EQUAL(p.c.data_n, 1);
+	CU_ASSERT_EQUAL(p.s.data_n, 1);
+	/* a minute after the first: the client's retransmitted ClientHello is accepted */
+	p.now += 60000;
+	CU_ASSERT(dtls_session_timeout(p.c.s, p.now) == 0);
+	pair_run(&p);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 4);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.c.s), 4);
+	n_reneg_cases++;
+	pair_free(&p);
+
+	/* a client refuses HelloRequests beyond its limit in the same way */
+	struct dtls_config *c = psk_config(PSK_GCM);
+	CU_ASSERT_FATAL(dtls_config_set_renegotiation_limit(c, 1, 10000) == 0);
+	pair_init_cfg(&p, c, psk_config(PSK_GCM));
+	pair_handshake(&p);
+	server_hello_request(&p);
+	pair_run(&p);
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.c.s), 2);
+	server_hello_request(&p);
+	flush(&p, &p.s);
+	expect_reneg_refused(&p.c, &p.s, 1, "renegotiation: a HelloRequest beyond the client's limit");
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.c.s), 2);
+	n_reneg_cases++;
+	pair_free(&p);
+
+	/* the limit's arguments, and the default (3 per minute) */
+	struct dtls_config *d = psk_config(PSK_GCM);
+	CU_ASSERT_EQUAL(dtls_config_set_renegotiation_limit(d, 0, 1000), DTLS_ERR_ARG);
+	CU_ASSERT_EQUAL(dtls_config_set_renegotiation_limit(d, DTLS_MAX_RENEGOTIATION_LIMIT + 1, 1000), DTLS_ERR_ARG);
+	CU_ASSERT_EQUAL(dtls_config_set_renegotiation_limit(d, 0, 0), 0); /* no limit */
+	dtls_config_unref(d);
+	pair_init(&p, PSK_GCM);
+	pair_handshake(&p);
+	for (int i = 0; i < 4; i++) {
+		client_renegotiate(&p);
+		flush(&p, &p.c);
+		if (i == 3)
+			expect_reneg_refused(&p.s, &p.c, 1, "renegotiation: a fourth within a minute by default");
+		pair_run(&p);
+	}
+	CU_ASSERT_EQUAL(dtls_session_handshakes(p.s.s), 4);
+	n_reneg_cases++;
+	pair_free(&p);
+}
+
 /* ---- PSK identities ------------------------------------------------------------ */
 
 static unsigned n_psk_cases;
@@ -2428,6 +2544,7 @@ static CU_TestInfo tests[] = {
 	{ "hello: certificate messages refused", test_certificate_messages_refused },
 	{ "alert: malformed, forged and fatal alerts", test_alerts },
 	{ "reneg: renegotiations the server refuses", test_renegotiation_refused },
+	{ "reneg: renegotiations beyond the rate limit", test_renegotiation_rate_limit },
 	{ "psk: an unknown identity fails as a wrong key does", test_unknown_identity_as_wrong_key },
 	{ "cookie: ClientHellos without a valid cookie", test_cookies_refused },
 	CU_TEST_INFO_NULL,

@@ -110,6 +110,22 @@ DTLS_API DTLS_MUST_CHECK int dtls_config_set_max_message(struct dtls_config *cfg
 DTLS_API void dtls_config_require_ems(struct dtls_config *cfg, bool require);
 /* Accept renegotiation started by the peer (secure renegotiation only). Default on. */
 DTLS_API void dtls_config_allow_renegotiation(struct dtls_config *cfg, bool allow);
+/*
+ * Rate limit on renegotiations started by the peer (a ClientHello on an established
+ * server session, a HelloRequest to a client): at most `max` may start within any
+ * `window_ms`; one more is refused with a no_renegotiation warning alert (RFC 5246
+ * 7.2.2), the session goes on under its current keys, and the session's
+ * renegotiations_refused statistic counts it (each ClientHello or HelloRequest refused,
+ * retransmissions included; refusals by dtls_config_allow_renegotiation(false) count
+ * too). Only renegotiations that started count against the limit. window_ms 0 turns the
+ * limit off; otherwise max is 1..DTLS_MAX_RENEGOTIATION_LIMIT, else DTLS_ERR_ARG.
+ * Default: 3 per 60000 ms.
+ */
+#define DTLS_MAX_RENEGOTIATION_LIMIT 8
+#define DTLS_DEFAULT_RENEGOTIATION_MAX 3
+#define DTLS_DEFAULT_RENEGOTIATION_WINDOW_MS 60000
+DTLS_API DTLS_MUST_CHECK int dtls_config_set_renegotiation_limit(struct dtls_config *cfg, unsigned max,
+								 uint32_t window_ms);
 /* Server: answer a ClientHello without a valid cookie with a HelloVerifyRequest. Default on. */
 DTLS_API void dtls_config_set_cookies(struct dtls_config *cfg, bool on);
 
@@ -266,6 +282,7 @@ struct dtls_session_stats {
 	uint64_t records_in, records_out;
 	uint64_t dropped_mac, dropped_replay, dropped_malformed, dropped_epoch;
 	uint64_t retransmits;
+	uint64_t renegotiations_refused; /* see dtls_config_set_renegotiation_limit */
 };
 DTLS_API void dtls_session_stats(const struct dtls_session *s, struct dtls_session_stats *out);
 
