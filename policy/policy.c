@@ -1,8 +1,10 @@
 /* The immutable policy set: peers, name and PSK indexes, the route table. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/policy.h"
 
@@ -72,10 +74,74 @@ static void set_err(char *err, size_t errlen, const char *msg, const char *name)
 		snprintf(err, errlen, "%s%s%s", name ? "peer " : "", name ? name : "", msg);
 }
 
+/* Whether p is a certificate peer with at least one constraint (else it matches nothing). */
+static bool cert_constrained(const struct peer_policy *p)
+{
+	return p->auth == PEER_AUTH_CERT && (p->cert.cn || p->cert.san || p->cert.has_pin);
+}
+
+bool policy_cert_ambiguous(const struct peer_policy *a, const struct peer_policy *b)
+{
+	if (!cert_constrained(a) || !cert_constrained(b))
+		return false;
+	if (a->cert.cn && b->cert.cn && strcasecmp(a->cert.cn, b->cert.cn) != 0)
+		return false;
+	if (a->cert.has_pin && b->cert.has_pin && memcmp(a->cert.pin_sha256, b->cert.pin_sha256, PEER_PIN_LEN) != 0)
+		return false;
+	return true;
+}
+
+size_t policy_find_cert_ambiguities(const struct peer_policy *peers, size_t n, policy_ambiguity_fn fn,
+				    void *arg)
+{
+	size_t count = 0;
+
+	for (size_t b = 1; b < n; b++) {
+		for (size_t a = 0; a < b; a++) {
+			if (!policy_cert_ambiguous(&peers[a], &peers[b]))
+				continue;
+			count++;
+			if (fn)
+				fn(arg, a, b);
+			break;
+		}
+	}
+	return count;
+}
+
+bool policy_cert_san_valid(const char *san)
+{
+	uint8_t addr[16];
+
+	if (!san || !*san)
+		return false;
+	if (inet_pton(AF_INET, san, addr) == 1 || inet_pton(AF_INET6, san, addr) == 1)
+		return true;
+	return strspn(san, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.*") == strlen(san);
+}
+
+struct first_ambiguity {
+	const struct peer_policy *peers;
+	char *err;
+	size_t errlen;
+};
+
+static void describe_ambiguity(void *arg, size_t a, size_t b)
+{
+	struct first_ambiguity *fa = arg;
+
+	if (!fa->err || !fa->errlen)
+		return;
+	snprintf(fa->err, fa->errlen, "peers %s and %s can match the same certificate; give them "
+		 "different cert_cn or different cert_pin_sha256", fa->peers[a].name, fa->peers[b].name);
+	fa->err = NULL; /* the first one only */
+}
+
 int policy_set_build(const struct peer_policy *peers, size_t n, struct policy_set **out,
 		     char *err, size_t errlen)
 {
 	struct first_conflict fc = { peers, err, errlen, 0 };
+	struct first_ambiguity fa = { peers, err, errlen };
 	struct policy_set *set;
 	int rc;
 
@@ -84,11 +150,18 @@ int policy_set_build(const struct peer_policy *peers, size_t n, struct policy_se
 			set_err(err, errlen, " has no identity", peers[i].name);
 			return -EINVAL;
 		}
+		if (peers[i].auth == PEER_AUTH_CERT && peers[i].cert.san &&
+		    !policy_cert_san_valid(peers[i].cert.san)) {
+			set_err(err, errlen, ": cert_san is neither a DNS name nor an IP address", peers[i].name);
+			return -EINVAL;
+		}
 	}
 	rc = policy_find_conflicts(peers, n, describe_conflict, &fc);
 	if (rc < 0)
 		return rc;
 	if (rc > 0)
+		return -EEXIST;
+	if (policy_find_cert_ambiguities(peers, n, describe_ambiguity, &fa) > 0)
 		return -EEXIST;
 
 	if (!(set = calloc(1, sizeof(*set))))

@@ -666,6 +666,134 @@ static void test_peer_limits(void)
 	CU_ASSERT_PTR_NULL(copy.allowed);
 }
 
+/* A certificate peer: cn, san may be NULL, pin 0 for none (else a pin of that byte). */
+static void make_cert_peer(struct peer_policy *p, const char *name, const char *cn, const char *san,
+			   uint8_t pin, const char *prefix)
+{
+	struct ip_prefix pfx = P(prefix);
+
+	peer_policy_init(p);
+	CU_ASSERT_EQUAL_FATAL(peer_set_name(p, name), 0);
+	p->auth = PEER_AUTH_CERT;
+	CU_ASSERT_EQUAL_FATAL(peer_set_cert_cn(p, cn), 0);
+	CU_ASSERT_EQUAL_FATAL(peer_set_cert_san(p, san), 0);
+	if (pin) {
+		p->cert.has_pin = true;
+		memset(p->cert.pin_sha256, pin, PEER_PIN_LEN);
+	}
+	CU_ASSERT_EQUAL_FATAL(peer_add_allowed(p, &pfx), 0);
+}
+
+static bool ambiguous(const char *cn_a, const char *san_a, uint8_t pin_a, const char *cn_b, const char *san_b,
+		      uint8_t pin_b)
+{
+	struct peer_policy a, b;
+
+	make_cert_peer(&a, "a", cn_a, san_a, pin_a, "10.1.0.0/16");
+	make_cert_peer(&b, "b", cn_b, san_b, pin_b, "10.2.0.0/16");
+	bool ab = policy_cert_ambiguous(&a, &b), ba = policy_cert_ambiguous(&b, &a);
+	CU_ASSERT_EQUAL(ab, ba);
+	peer_policy_clear(&a);
+	peer_policy_clear(&b);
+	return ab;
+}
+
+struct pairs {
+	size_t a[8], b[8];
+	size_t n;
+};
+
+static void collect_pair(void *arg, size_t a, size_t b)
+{
+	struct pairs *s = arg;
+	if (s->n < 8) {
+		s->a[s->n] = a;
+		s->b[s->n] = b;
+	}
+	s->n++;
+}
+
+/* Two certificate peers one certificate could satisfy are refused: only different
+ * cert_cn or different pins tell peers apart. */
+static void test_cert_ambiguity(void)
+{
+	/* ambiguous */
+	CU_ASSERT_TRUE(ambiguous("gw-a", NULL, 0, "gw-a", NULL, 0));
+	CU_ASSERT_TRUE(ambiguous("GW-A.example", NULL, 0, "gw-a.EXAMPLE", NULL, 0));
+	CU_ASSERT_TRUE(ambiguous(NULL, "a.example", 0, NULL, "a.example", 0));
+	CU_ASSERT_TRUE(ambiguous(NULL, "a.example", 0, NULL, "b.example", 0)); /* one cert, two SANs */
+	CU_ASSERT_TRUE(ambiguous("a.example", NULL, 0, NULL, "a.example", 0)); /* CN and SAN */
+	CU_ASSERT_TRUE(ambiguous("a.example", NULL, 0, NULL, "b.example", 0));
+	CU_ASSERT_TRUE(ambiguous(NULL, NULL, 1, NULL, NULL, 1));
+	CU_ASSERT_TRUE(ambiguous(NULL, NULL, 1, "gw-b", NULL, 0)); /* a pin only against a name */
+	CU_ASSERT_TRUE(ambiguous("gw-a", NULL, 1, "gw-a", "x.example", 0));
+	/* told apart */
+	CU_ASSERT_FALSE(ambiguous("gw-a", NULL, 1, NULL, NULL, 2));
+	CU_ASSERT_FALSE(ambiguous("gw-a", NULL, 0, "gw-b", NULL, 0));
+	CU_ASSERT_FALSE(ambiguous("gw-a", "same.example", 0, "gw-b", "same.example", 0));
+	CU_ASSERT_FALSE(ambiguous(NULL, NULL, 1, NULL, NULL, 2));
+	CU_ASSERT_FALSE(ambiguous("gw-a", NULL, 1, "gw-a", NULL, 2));
+	CU_ASSERT_FALSE(ambiguous(NULL, "same.example", 1, NULL, "same.example", 2));
+
+	/* different CAs do not tell peers apart; a PSK peer and a peer without any
+	 * constraint (it matches nothing) are ambiguous with no one */
+	struct peer_policy peers[6];
+	make_cert_peer(&peers[0], "a", "gw-a", NULL, 0, "10.1.0.0/16");
+	CU_ASSERT_EQUAL(peer_add_ca_file(&peers[0], "/etc/dtlsgw/ca-a.pem"), 0);
+	make_cert_peer(&peers[1], "b", "gw-b", NULL, 0, "10.2.0.0/16");
+	make_cert_peer(&peers[2], "c", "gw-a", NULL, 0, "10.3.0.0/16");
+	CU_ASSERT_EQUAL(peer_add_ca_file(&peers[2], "/etc/dtlsgw/ca-c.pem"), 0);
+	make_peer(&peers[3], "d", "gw-a", (const char *const[]){ "10.4.0.0/16", NULL });
+	make_cert_peer(&peers[4], "e", NULL, NULL, 0, "10.5.0.0/16");
+	make_cert_peer(&peers[5], "f", NULL, NULL, 7, "10.6.0.0/16");
+	CU_ASSERT_FALSE(policy_cert_ambiguous(&peers[0], &peers[3]));
+	CU_ASSERT_FALSE(policy_cert_ambiguous(&peers[0], &peers[4]));
+
+	struct pairs s = { .n = 0 };
+	CU_ASSERT_EQUAL(policy_find_cert_ambiguities(peers, 6, collect_pair, &s), 2);
+	CU_ASSERT_EQUAL(s.n, 2);
+	CU_ASSERT(s.a[0] == 0 && s.b[0] == 2); /* the same CN, another CA */
+	CU_ASSERT(s.a[1] == 0 && s.b[1] == 5); /* a pin only: also a's certificate */
+
+	struct policy_set *set = NULL;
+	char err[160];
+	CU_ASSERT_EQUAL(policy_set_build(peers, 6, &set, err, sizeof(err)), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(err, "peers a and c can match the same certificate; give them different "
+				    "cert_cn or different cert_pin_sha256");
+	CU_ASSERT_PTR_NULL(set);
+	CU_ASSERT_EQUAL(policy_set_build(&peers[1], 5, &set, err, sizeof(err)), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(err, "peers b and f can match the same certificate; give them different "
+				    "cert_cn or different cert_pin_sha256");
+	set = build_set(peers, 2);
+	policy_set_free(set);
+	set = build_set(&peers[1], 4);
+	policy_set_free(set);
+	for (size_t i = 0; i < 6; i++)
+		peer_policy_clear(&peers[i]);
+}
+
+/* cert_san is compared with DNS and IP SANs only: anything else is refused at load. */
+static void test_cert_san_kinds(void)
+{
+	static const char *const good[] = { "gw.example.net", "GW-1.example", "_srv.example", "*.example",
+					     "192.0.2.1", "2001:db8::1", "::1" };
+	static const char *const bad[] = { "", "ops@gw.example", "https://gw.example/x", "urn:x:y", "a b",
+					   "gw.example\n", "10.0.0.1/8" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT_TRUE(policy_cert_san_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_FALSE(policy_cert_san_valid(bad[i]));
+
+	struct peer_policy p;
+	struct policy_set *set = NULL;
+	char err[160];
+	make_cert_peer(&p, "mail", NULL, "ops@gw.example", 0, "10.1.0.0/16");
+	CU_ASSERT_EQUAL(policy_set_build(&p, 1, &set, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "peer mail: cert_san is neither a DNS name nor an IP address");
+	CU_ASSERT_PTR_NULL(set);
+	peer_policy_clear(&p);
+}
+
 static CU_TestInfo tests[] = {
 	{ "prefix parse: valid", test_prefix_parse_valid },
 	{ "prefix parse: invalid", test_prefix_parse_invalid },
@@ -680,6 +808,8 @@ static CU_TestInfo tests[] = {
 	{ "psk lookup and routing", test_psk_lookup_and_route },
 	{ "conflicts", test_conflicts },
 	{ "peer limits and copy", test_peer_limits },
+	{ "certificate peers one certificate could match", test_cert_ambiguity },
+	{ "cert_san: DNS names and IP addresses only", test_cert_san_kinds },
 	CU_TEST_INFO_NULL,
 };
 
