@@ -166,6 +166,10 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	json_object_object_add(d, "mac", json_object_new_uint64(v[6]));
 	json_object_object_add(d, "oversize", json_object_new_uint64(v[7]));
 	json_object_object_add(o, "drops", d);
+	json_object_object_add(o, "handshakes", json_object_new_uint64(LOAD(p->c.handshakes)));
+	json_object_object_add(o, "handshake_failures",
+			       json_object_new_uint64(LOAD(p->c.handshake_failures)));
+	json_object_object_add(o, "auth_failures", json_object_new_uint64(LOAD(p->c.auth_failures)));
 	if (totals)
 		for (int i = 0; i < 8; i++)
 			totals[i] += v[i];
@@ -202,8 +206,18 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	json_object_object_add(d, "mac", json_object_new_uint64(t[6]));
 	json_object_object_add(d, "oversize", json_object_new_uint64(t[7]));
 	json_object_object_add(d, "unknown_sender", json_object_new_uint64(LOAD(gw->st.unknown_dropped)));
+	json_object_object_add(d, "removed_peer", json_object_new_uint64(LOAD(gw->st.removed_dropped)));
 	json_object_object_add(tt, "drops", d);
 	json_object_object_add(o, "totals", tt);
+	json_object_object_add(o, "halfopen", json_object_new_uint64(ho_count(&gw->ho)));
+	struct json_object *r = json_object_new_object();
+	json_object_object_add(r, "max_sessions", json_object_new_uint64(LOAD(gw->st.sessions_refused)));
+	json_object_object_add(r, "halfopen_per_address",
+			       json_object_new_uint64(LOAD(gw->st.halfopen_refused)));
+	json_object_object_add(r, "halfopen_evicted", json_object_new_uint64(LOAD(gw->st.halfopen_evicted)));
+	json_object_object_add(r, "halfopen_timeout", json_object_new_uint64(LOAD(gw->st.halfopen_expired)));
+	json_object_object_add(r, "key_changed", json_object_new_uint64(LOAD(gw->st.hs_rekeyed_refused)));
+	json_object_object_add(o, "handshakes_refused", r);
 	*result = o;
 	return 0;
 }

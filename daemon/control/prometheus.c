@@ -158,6 +158,14 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 		header(out, "dtlsgw_drops_total", "counter", "Packets dropped, by reason.");
 		drops(out, "dtlsgw_drops_total", NULL, d);
 	}
+	scalar(out, status, "halfopen", "dtlsgw_halfopen_handshakes", "gauge",
+	       "Server handshakes past the cookie exchange, not yet authenticated.");
+	const struct json_object *r = member(status, "handshakes_refused");
+	if (r && json_object_is_type(r, json_type_object)) {
+		header(out, "dtlsgw_handshakes_refused_total", "counter",
+		       "Handshakes refused or dropped before they authenticated, by reason.");
+		drops(out, "dtlsgw_handshakes_refused_total", NULL, r);
+	}
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -177,6 +185,12 @@ static const struct {
 	  "Unix time of the last completed handshake." },
 	{ "last_rx", "dtlsgw_peer_last_rx_seconds", "gauge",
 	  "Unix time of the last packet received from the peer." },
+	{ "handshakes", "dtlsgw_peer_handshakes_total", "counter",
+	  "Handshakes completed with the peer." },
+	{ "handshake_failures", "dtlsgw_peer_handshake_failures_total", "counter",
+	  "Handshakes towards the peer that failed." },
+	{ "auth_failures", "dtlsgw_peer_auth_failures_total", "counter",
+	  "Handshakes that named the peer's PSK identity but failed to authenticate." },
 };
 
 int control_prometheus_peers(FILE *out, const struct json_object *peers)
