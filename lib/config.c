@@ -89,6 +89,31 @@ int dtls_suite_overhead(uint16_t id)
 	return su ? (int)(REC_HEADER_LEN + suite_record_overhead(su)) : DTLS_ERR_ARG;
 }
 
+bool dtls_suite_is_forward_secret(uint16_t id)
+{
+	const struct suite *su = suite_by_id(id);
+	return su && suite_is_ecdhe(su);
+}
+
+bool dtls_suite_is_aead(uint16_t id)
+{
+	const struct suite *su = suite_by_id(id);
+	return su && su->kind == CIPHER_KIND_AEAD;
+}
+
+size_t dtls_suites_recommended(uint16_t *ids, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < suite_count; i++) {
+		if (!suite_is_recommended(&suite_table[i]))
+			continue;
+		if (n < cap)
+			ids[n] = suite_table[i].id;
+		n++;
+	}
+	return n;
+}
+
 int dtls_config_set_ciphers(struct dtls_config *cfg, const char *list)
 {
 	uint16_t ids[CFG_MAX_SUITES];

@@ -1,6 +1,9 @@
 /*
  * The ciphersuite table. Row order is the default preference: AES-GCM first (fastest on
- * CPUs with AES instructions), then ChaCha20-Poly1305, then CCM_8, then CBC-HMAC.
+ * CPUs with AES instructions), then ChaCha20-Poly1305, then CCM_8, then CBC-HMAC. Among
+ * the AES-GCM PSK suites the forward-secret ECDHE_PSK ones (RFC 8442) come first, so that
+ * two peers that both have them use them; OpenSSL 3.0 and GnuTLS 3.7 do not implement
+ * them, and with those peers the plain PSK suites behind them are chosen.
  */
 #include <strings.h>
 
@@ -18,6 +21,10 @@
 	.record_iv_len = 16, .tag_len = 0, .mac_len = (mac_len_), .mac_hash = (mac_), .prf_hash = HASH_SHA256
 
 const struct suite suite_table[] = {
+	/* RFC 8442: the ECDHE_PSK key exchange of RFC 5489; AES-GCM records as RFC 5288 says
+	 * (4-byte implicit salt, 8-byte explicit nonce); the PRF hash of the suite's name. */
+	{ 0xD001, "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", KX_ECDHE_PSK, GCM128 },
+	{ 0xD002, "TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384", KX_ECDHE_PSK, GCM256 },
 	{ 0x00A8, "TLS_PSK_WITH_AES_128_GCM_SHA256", KX_PSK, GCM128 },
 	{ 0x00A9, "TLS_PSK_WITH_AES_256_GCM_SHA384", KX_PSK, GCM256 },
 	{ 0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", KX_ECDHE_ECDSA, GCM128 },
@@ -39,6 +46,8 @@ static const struct {
 	uint16_t id;
 	const char *name;
 } short_names[] = {
+	{ 0xD001, "ECDHE-PSK-AES128-GCM-SHA256" },
+	{ 0xD002, "ECDHE-PSK-AES256-GCM-SHA384" },
 	{ 0x00A8, "PSK-AES128-GCM-SHA256" },
 	{ 0x00A9, "PSK-AES256-GCM-SHA384" },
 	{ 0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256" },
@@ -82,6 +91,11 @@ const struct suite *suite_by_name(const char *name)
 		if (strcasecmp(short_names[i].name, name) == 0)
 			return suite_by_id(short_names[i].id);
 	return NULL;
+}
+
+bool suite_is_recommended(const struct suite *s)
+{
+	return suite_is_ecdhe(s) && s->kind == CIPHER_KIND_AEAD && s->tag_len >= 16;
 }
 
 size_t suite_record_overhead(const struct suite *s)

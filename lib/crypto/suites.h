@@ -59,6 +59,10 @@ static inline bool suite_uses_cert(const struct suite *s)
 	return s->kx == KX_RSA || s->kx == KX_ECDHE_ECDSA || s->kx == KX_ECDHE_RSA;
 }
 
+/* What a default policy should offer: forward secret, and an AEAD with a full 16-byte
+ * tag (no CBC-HMAC, no CCM_8, no RSA key transport). */
+bool suite_is_recommended(const struct suite *s);
+
 /* The OpenSSL-style short name ("PSK-AES128-GCM-SHA256") of a table row; never NULL. */
 const char *suite_short_name(const struct suite *s);
 

@@ -19,6 +19,8 @@
  */
 #include <string.h>
 
+#include <dtls/dtls.h>
+
 #include "crypto/crypto.h"
 #include "crypto/suites.h"
 #include "harness.h"
@@ -387,6 +389,8 @@ static const struct {
 	uint16_t id;
 	const char *name, *short_name;
 } suite_names[] = {
+	{ 0xD001, "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", "ECDHE-PSK-AES128-GCM-SHA256" },
+	{ 0xD002, "TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384", "ECDHE-PSK-AES256-GCM-SHA384" },
 	{ 0x00A8, "TLS_PSK_WITH_AES_128_GCM_SHA256", "PSK-AES128-GCM-SHA256" },
 	{ 0x00A9, "TLS_PSK_WITH_AES_256_GCM_SHA384", "PSK-AES256-GCM-SHA384" },
 	{ 0xC0A8, "TLS_PSK_WITH_AES_128_CCM_8", "PSK-AES128-CCM8" },
@@ -430,13 +434,48 @@ static void test_suite_lookup(void)
 	}
 	CU_ASSERT_PTR_NULL(suite_by_id(0x0000));
 	CU_ASSERT_PTR_NULL(suite_by_id(0xC0A4));
-	CU_ASSERT_PTR_NULL(suite_by_name("TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256"));
+	CU_ASSERT_PTR_NULL(suite_by_name("TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256")); /* 0xD005: not here */
 	CU_ASSERT_PTR_NULL(suite_by_name("PSK-AES128-GCM"));
 	CU_ASSERT_PTR_NULL(suite_by_name(""));
 	CU_ASSERT_PTR_NULL(suite_by_name(NULL));
 	for (size_t i = 0; i < suite_count; i++)
 		for (size_t j = i + 1; j < suite_count; j++)
 			CU_ASSERT(suite_table[i].id != suite_table[j].id);
+}
+
+/* The public predicates and the recommended list: forward-secret AEAD suites with full
+ * tags, in table order, and the RFC 8442 suites ahead of plain PSK in the default order. */
+static void test_suite_policy(void)
+{
+	static const uint16_t want[] = { 0xD001, 0xD002, 0xC02B, 0xC02F, 0xC02C, 0xCCAC, 0xCCA9 };
+	uint16_t ids[32];
+	size_t n = dtls_suites_recommended(ids, ARRAY_LEN(ids));
+	CU_ASSERT_EQUAL_FATAL(n, ARRAY_LEN(want));
+	CU_ASSERT(memcmp(ids, want, sizeof(want)) == 0);
+	CU_ASSERT_EQUAL(dtls_suites_recommended(NULL, 0), n);
+	uint16_t two[2] = { 0, 0 };
+	CU_ASSERT_EQUAL(dtls_suites_recommended(two, 2), n);
+	CU_ASSERT(two[0] == 0xD001 && two[1] == 0xD002);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT(dtls_suite_is_forward_secret(ids[i]));
+		CU_ASSERT(dtls_suite_is_aead(ids[i]));
+	}
+	CU_ASSERT(dtls_suite_is_aead(0x00A8) && !dtls_suite_is_forward_secret(0x00A8));
+	CU_ASSERT(dtls_suite_is_aead(0xC0AE) && dtls_suite_is_forward_secret(0xC0AE)); /* CCM_8: not recommended */
+	CU_ASSERT(!dtls_suite_is_aead(0xC037) && dtls_suite_is_forward_secret(0xC037));
+	CU_ASSERT(!dtls_suite_is_aead(0x002F) && !dtls_suite_is_forward_secret(0x002F));
+	CU_ASSERT(!dtls_suite_is_aead(0x1234) && !dtls_suite_is_forward_secret(0x1234));
+	CU_ASSERT_EQUAL(dtls_suite_id("ECDHE-PSK-AES256-GCM-SHA384"), 0xD002);
+	CU_ASSERT_EQUAL(dtls_suite_overhead(0xD001), 13 + 8 + 16);
+
+	size_t at_ecdhe_psk = suite_count, at_psk = suite_count;
+	for (size_t i = 0; i < suite_count; i++) {
+		if (suite_table[i].id == 0xD001)
+			at_ecdhe_psk = i;
+		if (suite_table[i].id == 0x00A8)
+			at_psk = i;
+	}
+	CU_ASSERT(at_ecdhe_psk < at_psk);
 }
 
 static void test_suite_fields(void)
@@ -517,6 +556,7 @@ static CU_TestInfo tests[] = {
 	{ "random and wipe", test_random_and_wipe },
 	{ "suites: ids and names", test_suite_lookup },
 	{ "suites: field values", test_suite_fields },
+	{ "suites: forward secrecy, AEAD, the recommended list", test_suite_policy },
 	CU_TEST_INFO_NULL,
 };
 

@@ -12,6 +12,9 @@
 #include "simnet.h"
 
 static const char *psk_suites[] = {
+	"TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256",
+	"TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384",
+	"TLS_PSK_WITH_AES_256_GCM_SHA384",
 	"TLS_PSK_WITH_AES_128_GCM_SHA256",
 	"TLS_PSK_WITH_AES_128_CCM_8",
 	"TLS_PSK_WITH_AES_128_CBC_SHA256",
@@ -173,6 +176,28 @@ static void test_unknown_identity(void)
 		CU_ASSERT_EQUAL(n.client_err, DTLS_ERR_PEER_ALERT);
 		CU_ASSERT_EQUAL(dtls_session_peer_alert(n.client),
 				reveal ? DTLS_ALERT_UNKNOWN_PSK_IDENTITY : DTLS_ALERT_BAD_RECORD_MAC);
+		simnet_free(&n);
+		dtls_config_unref(c);
+		dtls_config_unref(s);
+	}
+}
+
+/* Two default configs agree on ECDHE_PSK with AES-128-GCM (RFC 8442); a server without
+ * the RFC 8442 suites (as OpenSSL 3.0) gets plain PSK with AES-128-GCM from that client. */
+static void test_default_prefers_ecdhe_psk(void)
+{
+	for (int old_server = 0; old_server <= 1; old_server++) {
+		struct dtls_config *c = psk_config(NULL, "client1", key1);
+		struct dtls_config *s = psk_config(old_server ? "PSK-AES128-GCM-SHA256,PSK-AES256-GCM-SHA384,"
+								"ECDHE-PSK-CHACHA20-POLY1305"
+							      : NULL,
+						   "client1", key1);
+		struct simnet n;
+		simnet_init(&n, c, s, 37);
+		CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
+		CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+		CU_ASSERT_EQUAL(dtls_session_suite(n.client), old_server ? 0x00A8 : 0xD001);
+		CU_ASSERT_EQUAL(dtls_session_suite(n.server_session), dtls_session_suite(n.client));
 		simnet_free(&n);
 		dtls_config_unref(c);
 		dtls_config_unref(s);
@@ -631,6 +656,8 @@ static void test_cookie_flood_allocates_nothing(void)
 static CU_TestInfo tests[] = {
 	{ "every PSK suite, lossless, data both ways, close_notify", test_psk_suites_lossless },
 	{ "every PSK suite, 30% loss + dup + reorder, 8 seeds", test_psk_suites_lossy },
+	{ "default suites: ECDHE_PSK AES-GCM between two, plain PSK GCM with an older peer",
+	  test_default_prefers_ecdhe_psk },
 	{ "200-byte MTU fragments every flight", test_small_mtu_fragments },
 	{ "wrong PSK: bad_record_mac on both sides", test_wrong_psk },
 	{ "unknown identity: bad_record_mac as a wrong key, or unknown_psk_identity if revealed",

@@ -70,6 +70,23 @@ DTLS_API int dtls_suite_id(const char *name);
 /* Worst-case bytes a record of this suite adds to its payload, header included
  * (what a tunnel subtracts from the path MTU), or DTLS_ERR_ARG for an unknown suite. */
 DTLS_API int dtls_suite_overhead(uint16_t id);
+/* Whether a suite's key exchange is ephemeral ECDHE (ECDHE_PSK, ECDHE_ECDSA, ECDHE_RSA),
+ * so that its session keys do not follow from a long-term secret. false if unknown. */
+DTLS_API bool dtls_suite_is_forward_secret(uint16_t id);
+/* Whether a suite protects records with an AEAD (AES-GCM, AES-CCM_8, ChaCha20-Poly1305)
+ * rather than AES-CBC and HMAC. false if unknown. */
+DTLS_API bool dtls_suite_is_aead(uint16_t id);
+/*
+ * The suites a default policy should use: forward secret, and an AEAD with a full
+ * 16-byte tag (no CBC-HMAC, no CCM_8, no RSA key transport), PSK and certificate ones
+ * together, in the library's order of preference (a handshake skips the ones its
+ * credentials cannot serve). Writes up to cap code points to ids; returns how many there
+ * are, which may be more than cap (cap 0 and ids NULL ask for the count). Today:
+ * TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256 and _AES_256_GCM_SHA384 (RFC 8442, which OpenSSL
+ * 3.0 and GnuTLS 3.7 lack: between dtlsgw peers), the ECDHE_ECDSA and ECDHE_RSA AES-GCM
+ * suites, then the ChaCha20-Poly1305 ones.
+ */
+DTLS_API size_t dtls_suites_recommended(uint16_t *ids, size_t cap);
 
 /*
  * PSK (RFC 4279). A client offers its first PSK's identity; a server finds the key for a
