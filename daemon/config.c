@@ -757,6 +757,8 @@ static void section_begin(struct parser *p, char *text)
 			   config_quote(q, sizeof(q), text), PEER_NAME_MAX);
 		return;
 	}
+	if (config_peer_dropped(p, name))
+		return; /* SEC_BAD: its keys are skipped too */
 	if (p->cfg->n_peers == CONFIG_MAX_PEERS) {
 		line_error(p, "[peer %s]: more than %d peers", name, CONFIG_MAX_PEERS);
 		return;
@@ -1004,7 +1006,8 @@ static int parse(struct parser *p, struct gw_config **out)
 	return 0;
 }
 
-int config_parse_buffer(const char *name, const char *buf, size_t len, struct gw_config **out,
+static int parse_buffer(const char *name, const char *buf, size_t len,
+			const struct config_peer_drop *drop, struct gw_config **out,
 			struct config_diags *diags)
 {
 	struct parser *p = calloc(1, sizeof(*p));
@@ -1017,9 +1020,16 @@ int config_parse_buffer(const char *name, const char *buf, size_t len, struct gw
 	p->buf = buf;
 	p->len = len;
 	p->diags = diags;
+	p->drop = drop;
 	rc = parse(p, out);
 	free(p);
 	return rc;
+}
+
+int config_parse_buffer(const char *name, const char *buf, size_t len, struct gw_config **out,
+			struct config_diags *diags)
+{
+	return parse_buffer(name, buf, len, NULL, out, diags);
 }
 
 int config_load(const char *path, struct gw_config **out, struct config_diags *diags)
@@ -1050,4 +1060,25 @@ int config_load(const char *path, struct gw_config **out, struct config_diags *d
 	fclose(p->fp);
 	free(p);
 	return rc;
+}
+
+/* ---- peers left out (dtlsgwctl remove-peer) ---- */
+
+bool config_peer_dropped(const struct parser *p, const char *name)
+{
+	if (!p->drop || p->line > p->drop->head_lines)
+		return false;
+	for (size_t i = 0; i < p->drop->n; i++)
+		if (!strcmp(p->drop->names[i], name))
+			return true;
+	return false;
+}
+
+int config_parse_buffer_without(const char *name, const char *buf, size_t len,
+				unsigned head_lines, const char *const *drop, size_t n_drop,
+				struct gw_config **out, struct config_diags *diags)
+{
+	const struct config_peer_drop d = { .head_lines = head_lines, .names = drop, .n = n_drop };
+
+	return parse_buffer(name, buf, len, &d, out, diags);
 }

@@ -110,6 +110,21 @@ int config_load(const char *path, struct gw_config **out,
 int config_parse_buffer(const char *name, const char *buf, size_t len, struct gw_config **out,
 			struct config_diags *diags) CONFIG_MUST_CHECK;
 
+/*
+ * config_parse_buffer() leaving some peers out: a [peer NAME] section that starts
+ * within the first head_lines lines and whose NAME is one of drop[0..n_drop) is
+ * skipped as if it were not there (its keys are neither read nor checked). The
+ * whole-set checks (names, identities, overlapping prefixes) then see only the peers
+ * that stay, so a section after the head may take a left-out peer's name, identity
+ * or prefixes. NAME is the parser's own reading of the header line (after it trims
+ * blanks, \v, \f and a UTF-8 byte order mark): a peer left out here is exactly the
+ * one of that name that config_parse_buffer() would return. For the peers of the
+ * configuration file that dtlsgwctl remove-peer removed at run time.
+ */
+int config_parse_buffer_without(const char *name, const char *buf, size_t len,
+				unsigned head_lines, const char *const *drop, size_t n_drop,
+				struct gw_config **out, struct config_diags *diags) CONFIG_MUST_CHECK;
+
 /* Free a config and wipe its keys. NULL is fine. */
 void config_free(struct gw_config *cfg);
 

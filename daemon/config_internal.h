@@ -89,6 +89,9 @@ struct parser {
 	struct config_diags *diags;
 	size_t errors_at_start;
 	bool oom;
+
+	/* config_parse_buffer_without(): peers left out, or NULL */
+	const struct config_peer_drop *drop;
 };
 
 /* Add "NAME:LINE: [label] key: why" (line 0: no line; label/key NULL: left out). */
@@ -101,6 +104,17 @@ void config_vreport(struct parser *p, bool warning, unsigned line, const char *l
 int config_diags_add(struct config_diags *d, unsigned line, bool warning,
 		     char *text) CONFIG_MUST_CHECK; /* takes text */
 void config_diags_sort(struct config_diags *d);
+
+/* The peers config_parse_buffer_without() leaves out: a [peer NAME] section
+ * whose NAME is one of names[0..n) and that starts at or before head_lines. */
+struct config_peer_drop {
+	unsigned head_lines;
+	const char *const *names;
+	size_t n;
+};
+
+/* Whether the section [peer name] starting at the current line is left out. */
+bool config_peer_dropped(const struct parser *p, const char *name);
 
 /* Whole-file checks and defaults after the last line (config_check.c). */
 void config_check(struct parser *p);

@@ -4,8 +4,9 @@
  * Peers added or removed at run time (add-peer, remove-peer) are an overlay on the
  * configuration file: the [peer] sections added and the names removed. Every reload
  * (SIGHUP, `reload`, and each add/remove) reads the file, appends the added sections,
- * drops the removed peers and applies the result through gw_apply(), so the file's
- * checks (overlapping prefixes, duplicate identities) always run on the whole set. The
+ * has the parser leave out the file's sections of the removed peers and applies the
+ * result through gw_apply(), so the file's checks (overlapping prefixes, duplicate
+ * identities) always run on the whole set that stays. The
  * overlay lasts as long as the process: the file is the place for permanent changes.
  * All of this runs on the control thread only.
  */
@@ -263,42 +264,37 @@ static int op_disconnect(void *arg, const char *name, struct json_object **resul
 	return 0;
 }
 
-/* Whether a line is the header of a [peer NAME] section the overlay removed. */
-static bool removed_header(const char *line)
+/* The whole of the file f into m; *lines gets its number of lines. */
+static int copy_file(FILE *f, FILE *m, unsigned *lines)
 {
-	char name[PEER_NAME_MAX + 2];
-	char close[2];
-	if (sscanf(line, " [ peer %33[^] \t] %1[]]", name, close) != 2)
-		return false;
-	return list_find(&overlay.removed, name) >= 0;
-}
-
-/* Copies the file to m without the sections of removed peers. */
-static void copy_filtered(FILE *f, FILE *m)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	bool skip = false;
-	while (getline(&line, &cap, f) >= 0) {
-		const char *t = line + strspn(line, " \t");
-		if (*t == '[')
-			skip = removed_header(t);
-		/* A skipped line keeps its place as an empty one, so line numbers in
-		 * diagnostics still point into the file. */
-		fputs(skip ? "\n" : line, m);
+	char chunk[4096];
+	size_t n;
+	char last = '\n';
+	*lines = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			*lines += chunk[i] == '\n';
+		last = chunk[n - 1];
+		if (fwrite(chunk, 1, n, m) != n)
+			break;
 	}
-	if (line)
-		explicit_bzero(line, cap);
-	free(line);
+	if (last != '\n')
+		++*lines;
+	explicit_bzero(chunk, sizeof(chunk));
+	return ferror(f) || ferror(m) ? -1 : 0;
 }
 
-/* The configuration file with the overlay, parsed and applied. */
+/* The configuration file with the overlay, parsed and applied: the file as it is,
+ * then the added sections; the parser leaves out the file's sections of removed peers
+ * (config_parse_buffer_without(), by the name it reads, so whatever it trims before a
+ * header cannot hide one from it), and its checks run on the peers that stay. */
 static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t size = 0;
+	unsigned file_lines = 0;
 	FILE *m = open_memstream(&buf, &size);
-	FILE *f = fopen(gw->config_path, "r");
+	FILE *f = fopen(gw->config_path, "re");
 	if (!f || !m) {
 		snprintf(err, errlen, "%s: %s", gw->config_path, strerror(errno));
 		if (f)
@@ -308,12 +304,15 @@ static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
 		free(buf);
 		return -1;
 	}
-	copy_filtered(f, m);
+	int rc = copy_file(f, m, &file_lines);
 	fclose(f);
 	for (size_t i = 0; i < overlay.sections.n; i++)
 		fprintf(m, "\n%s", overlay.sections.v[i]);
-	if (fclose(m) != 0) {
-		snprintf(err, errlen, "out of memory");
+	if (fclose(m) != 0 || rc < 0) {
+		snprintf(err, errlen, "%s: %s", gw->config_path,
+			 rc < 0 ? "read error" : "out of memory");
+		if (buf)
+			explicit_bzero(buf, size);
 		free(buf);
 		return -1;
 	}
@@ -321,7 +320,9 @@ static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
 	struct config_diags diags;
 	struct gw_config *cfg = NULL;
 	config_diags_init(&diags);
-	int rc = config_parse_buffer(gw->config_path, buf, size, &cfg, &diags);
+	rc = config_parse_buffer_without(gw->config_path, buf, size, file_lines,
+					 (const char *const *)overlay.removed.v, overlay.removed.n,
+					 &cfg, &diags);
 	explicit_bzero(buf, size);
 	free(buf);
 	for (size_t i = 0; i < diags.n; i++)

@@ -647,6 +647,88 @@ static void test_man_page_example(void)
 	config_free(cfg);
 }
 
+/* ---- peers left out (dtlsgwctl remove-peer of a peer of the file) ---- */
+
+/* The names of cfg's peers, space-separated, into out. */
+static const char *peer_names(const struct gw_config *cfg, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; cfg && i < cfg->n_peers && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? " " : "", cfg->peers[i].name);
+	return out;
+}
+
+/* Parse text leaving out drop[0..n) within its first head lines; the peers' names, or
+ * "invalid" (the diagnostics stay in `diags`). */
+static const char *parse_without(const char *text, unsigned head, const char *const *drop,
+				 size_t n, char *out, size_t cap)
+{
+	struct gw_config *cfg = NULL;
+	config_diags_free(&diags);
+	int rc = config_parse_buffer_without("dtlsgw.conf", text, strlen(text), head, drop, n,
+					     &cfg, &diags);
+	if (rc < 0) {
+		config_free(cfg);
+		return strcpy(out, "invalid");
+	}
+	peer_names(cfg, out, cap);
+	config_free(cfg);
+	return out;
+}
+
+#define PEER_B "peer b]\npsk_identity = id-b\npsk = " KEY32 "\nallowed_ips = 10.2.0.0/24\n"
+#define PEER_C "peer c]\npsk_identity = id-c\npsk = " KEY32 "\nallowed_ips = 10.3.0.0/24\n"
+#define GATEWAY "[gateway]\ntun_address = 10.0.0.1/24\n"
+
+static void test_parse_without(void)
+{
+	/* What an editor may leave before a header: the parser trims it, so must the
+	 * removal. The byte order mark only counts on line 1. */
+	static const struct {
+		const char *what, *text;
+	} files[] = {
+		{ "BOM before [peer b]", "\xef\xbb\xbf[" PEER_B GATEWAY "\f[" PEER_C },
+		{ "\\v before [peer b]", "\v[" PEER_B GATEWAY "\v[" PEER_C },
+		{ "\\f before [peer b]", GATEWAY "\f[" PEER_B "\f[" PEER_C },
+		{ "blanks, \\v and \\f", GATEWAY " \t\v\f [" PEER_B "\v\f[" PEER_C },
+		{ "plain, \\v before the next", GATEWAY "[" PEER_B "\v[" PEER_C },
+	};
+	const char *const b[] = { "b" }, *const c[] = { "c" }, *const both[] = { "c", "b" };
+	const char *const others[] = { "B", "b ", "bb", "" };
+	char names[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *t = files[i].text;
+		printf("\n    %s: ", files[i].what);
+		CU_ASSERT_STRING_EQUAL(parse_without(t, 100, NULL, 0, names, sizeof(names)), "b c");
+		printf("b left out: %s; ", parse_without(t, 100, b, 1, names, sizeof(names)));
+		CU_ASSERT_STRING_EQUAL(names, "c");
+		CU_ASSERT_STRING_EQUAL(parse_without(t, 100, c, 1, names, sizeof(names)), "b");
+		CU_ASSERT_STRING_EQUAL(parse_without(t, 100, both, 2, names, sizeof(names)), "");
+		/* only that very name */
+		CU_ASSERT_STRING_EQUAL(parse_without(t, 100, others, 4, names, sizeof(names)), "b c");
+		/* only within the head */
+		CU_ASSERT_STRING_EQUAL(parse_without(t, 0, b, 1, names, sizeof(names)), "b c");
+	}
+
+	/* A section after the head takes the name, identity and prefixes of the peer it
+	 * leaves out (add-peer b after remove-peer b); the checks see the peers that stay. */
+	const char *readd = "\xef\xbb\xbf[" PEER_B GATEWAY "\f[" PEER_C "\n[" PEER_B;
+	CU_ASSERT_STRING_EQUAL(parse_without(readd, 10, b, 1, names, sizeof(names)), "c b");
+	CU_ASSERT_STRING_EQUAL(parse_without(readd, 100, NULL, 0, names, sizeof(names)), "invalid");
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:12: [peer b]: peer name given twice (first at line 1)"));
+	/* and a peer of the head that stays still conflicts with it */
+	CU_ASSERT_STRING_EQUAL(parse_without(readd, 10, c, 1, names, sizeof(names)), "invalid");
+
+	/* A section left out is not read: its mistakes do not fail the rest. */
+	const char *bad = GATEWAY "\v[peer b]\nallowed_ips = nonsense\nno_such_key = 1\n\f[" PEER_C;
+	CU_ASSERT_STRING_EQUAL(parse_without(bad, 100, b, 1, names, sizeof(names)), "c");
+	CU_ASSERT_EQUAL(diags.n, 0);
+	CU_ASSERT_STRING_EQUAL(parse_without(bad, 100, c, 1, names, sizeof(names)), "invalid");
+	config_diags_free(&diags);
+}
+
 static CU_TestInfo tests[] = {
 	{ "full valid config", test_full_config },
 	{ "defaults", test_defaults },
@@ -658,6 +740,8 @@ static CU_TestInfo tests[] = {
 	{ "hostile input", test_hostile },
 	{ "load from a file", test_load_file },
 	{ "the man page example", test_man_page_example },
+	{ "peers left out by name (remove-peer), whatever is trimmed before a header",
+	  test_parse_without },
 	CU_TEST_INFO_NULL,
 };
 
