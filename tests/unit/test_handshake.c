@@ -326,6 +326,17 @@ static int authorize_who(struct simnet *n, struct dtls_session *s)
 	return 0;
 }
 
+/* The first handshake, with authorize_who watching into w. */
+static void start_watched(struct simnet *n, struct dtls_config *c, struct dtls_config *s, uint64_t seed,
+			  struct who_seen *w)
+{
+	simnet_init(n, c, s, seed);
+	n->authorize = authorize_who;
+	n->authorize_arg = w;
+	CU_ASSERT_FATAL(dtls_session_start(n->client, n->now) == 0);
+	CU_ASSERT_FATAL(simnet_run(n, simnet_established, 10000));
+}
+
 static bool renegotiation_over(struct simnet *n)
 {
 	return n->server_ended ||
@@ -357,11 +368,7 @@ static void test_renegotiation_new_psk_identity(void)
 	struct who_seen w = { 0 };
 	struct simnet n;
 	size_t len;
-	simnet_init(&n, c, s, 29);
-	n.authorize = authorize_who;
-	n.authorize_arg = &w;
-	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
-	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	start_watched(&n, c, s, 29, &w);
 	CU_ASSERT_STRING_EQUAL(w.who[0], "psk:client1");
 
 	/* client2 now: the callback sees client2 (not the session's client1), and after
@@ -444,11 +451,7 @@ static void test_renegotiation_new_certificate(void)
 
 	struct who_seen w = { 0 };
 	struct simnet n;
-	simnet_init(&n, c, s, 31);
-	n.authorize = authorize_who;
-	n.authorize_arg = &w;
-	CU_ASSERT_FATAL(dtls_session_start(n.client, n.now) == 0);
-	CU_ASSERT_FATAL(simnet_run(&n, simnet_established, 10000));
+	start_watched(&n, c, s, 31, &w);
 	CU_ASSERT_STRING_EQUAL(w.who[0], "cert:client1.gw.test");
 	CU_ASSERT(w.have_pin[0]);
 
