@@ -1449,7 +1449,7 @@ static void child_request(const char *path, gid_t gid, const gid_t *groups, size
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		_exit(12);
 	for (size_t i = 0; i < n_reqs; i++) {
-		char buf[4096];
+		char buf[65536]; /* a whole reply: stats (Prometheus text) is over 4 KiB */
 		size_t len = 0;
 		if (write(fd, reqs[i], strlen(reqs[i])) != (ssize_t)strlen(reqs[i]))
 			_exit(13);
