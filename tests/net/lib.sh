@@ -291,3 +291,17 @@ counter() {
 	grep "notice: peer $2: " "${GW_LOG[$1]}" | tail -1 |
 		sed -E "s/.*[ ,]$3 ([0-9]+).*/\1/"
 }
+# sink_start NS ADDR: a UDP receiver on ADDR:9999 in namespace NS (for peer_sim's
+# packets); each datagram becomes a line of $NET_WORK/sink.out. sink_count: how many.
+sink_start() {
+	: >"$NET_WORK/sink.out"
+	nsx_bg "$1" timeout 120 python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9999))
+while True:
+    print(s.recv(2048).decode(errors="replace"), flush=True)
+' "$2" >"$NET_WORK/sink.out"
+	sleep 0.3
+}
+sink_count() { wc -l <"$NET_WORK/sink.out"; }

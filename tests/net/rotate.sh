@@ -19,20 +19,6 @@ k2=$(psk_new)
 write_b() {
 	gw_conf "$NET_WORK/b.conf" "[::]:4433" "10.10.2.1/24" "keepalive = 1" "$@"
 }
-# sink_start: a UDP receiver on b's inner address; each datagram is a line in sink.out.
-sink_start() {
-	: >"$NET_WORK/sink.out"
-	nsx_bg b timeout 60 python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.10.2.1", 9999))
-while True:
-    print(s.recv(2048).decode(errors="replace"), flush=True)
-' >"$NET_WORK/sink.out"
-	SINK_PID=$BG_PID
-	sleep 0.3
-}
-sink_count() { wc -l <"$NET_WORK/sink.out"; }
 reload_b() { timeout 10 "$CTL_BIN" -s "$NET_WORK/b.sock" reload >/dev/null; }
 
 # attempt NAME SIM_ARGS...: peer_sim holds its Finished; $CHANGE runs (it rewrites
@@ -74,7 +60,7 @@ write_b
 peer_conf "$NET_WORK/b.conf" a psk_identity=a-b "psk=$k1" "allowed_ips=10.10.1.0/24"
 gw_start b "$NET_WORK/b.conf"
 wait_log b "listening on" 5 || fail "b started"
-sink_start
+sink_start b 10.10.2.1
 rotate_psk() {
 	write_b
 	peer_conf "$NET_WORK/b.conf" a psk_identity=a-b "psk=$k2" "allowed_ips=10.10.1.0/24"
