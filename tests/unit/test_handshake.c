@@ -282,7 +282,8 @@ static void test_renegotiation(void)
 
 /*
  * Who the server's authorize callback sees, call by call, as a string: "psk:ID",
- * "cert:NAME" (the first of two test names the certificate carries, or "cert:?"), or
+ * "cert:NAME" (the first of two test names the certificate carries as name, CN and DNS
+ * SAN alike, or "cert:?"), or
  * "none"; and the certificate's pin. With `refuse_change` it refuses a peer that is not
  * who the previous accepted call saw, as dtlsgwd does in a renegotiation.
  */
@@ -307,7 +308,8 @@ static void describe_peer(const struct dtls_session *s, char *out, size_t cap)
 	}
 	snprintf(out, cap, "%s", dtls_session_peer_pin(s, pin) ? "cert:?" : "none");
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		if (dtls_session_peer_has_name(s, names[i])) {
+		if (dtls_session_peer_has_name(s, names[i]) && dtls_session_peer_has_cn(s, names[i]) &&
+		    dtls_session_peer_has_san(s, names[i])) {
 			snprintf(out, cap, "cert:%s", names[i]);
 			return;
 		}
