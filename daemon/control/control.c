@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -637,10 +638,11 @@ static void make_parent(const char *path)
 	if (!slash || slash == dir)
 		return;
 	*slash = '\0';
-	/* 0755 whatever the umask: members of the control group must reach the socket */
-	if (mkdir(dir, 0755) == 0)
-		GW_UNUSED_RESULT(chmod(dir, 0755));
-	/* otherwise bind(2) will say why */
+	/* 0755 whatever the umask, as mkdir(2) makes it (no chmod of a path afterwards):
+	 * members of the control group must reach the socket */
+	mode_t old = umask(022);
+	GW_UNUSED_RESULT(mkdir(dir, 0755)); /* failed: bind(2) will say why */
+	umask(old);
 }
 
 static int listen_at(struct control *ctl, const char *path, mode_t mode, char *err, size_t errlen)
@@ -676,28 +678,43 @@ static int listen_at(struct control *ctl, const char *path, mode_t mode, char *e
 	ctl->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->lfd < 0)
 		return open_fail(-errno, err, errlen, "socket: %s", strerror(errno));
-	/* Created 0600, then opened up to mode: never more open than asked. */
-	mode_t old = umask(0177);
+	/* The file gets its mode and group as bind(2) creates it: the mode from the
+	 * socket's own (fchmod) under a umask that lets exactly that through, the group
+	 * from the filesystem gid. Nothing is done to the path afterwards, so a symlink or
+	 * another file put there after bind() gets no chmod or chown. */
+	mode &= 0777;
+	if (fchmod(ctl->lfd, mode) < 0)
+		return open_fail(-errno, err, errlen, "socket: fchmod: %s", strerror(errno));
+	mode_t old = umask(~mode & 0777);
+	int old_fsgid = ctl->has_group ? setfsgid(ctl->gid) : -1;
 	rc = bind(ctl->lfd, (const struct sockaddr *)&sun, sizeof(sun));
 	int e = errno;
+	if (ctl->has_group)
+		setfsgid((gid_t)old_fsgid);
 	umask(old);
 	if (rc < 0)
 		return open_fail(-e, err, errlen, "%s: bind: %s", path, strerror(e));
-	if (stat(path, &st) < 0) {
+	/* What is at the path now must be a socket of ours, as bind() made it. */
+	if (lstat(path, &st) < 0) {
 		e = errno;
-		unlink(path);
 		return open_fail(-e, err, errlen, "%s: %s", path, strerror(e));
 	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+		return open_fail(-EEXIST, err, errlen,
+				 "%s: replaced right after bind (now %s of uid %u); not touching it",
+				 path, S_ISLNK(st.st_mode) ? "a symlink" : "not our socket",
+				 (unsigned)st.st_uid);
 	ctl->dev = st.st_dev;
 	ctl->ino = st.st_ino;
-	if (ctl->has_group && chown(path, (uid_t)-1, ctl->gid) < 0)
-		ctl_log(ctl, GW_LOG_WARNING, "control: %s: cannot give the socket to group %s: %s",
-		     path, ctl->group, strerror(errno));
-	if (chmod(path, mode) < 0) {
-		e = errno;
+	if ((st.st_mode & 0777) != mode) {
 		unlink(path);
-		return open_fail(-e, err, errlen, "%s: chmod: %s", path, strerror(e));
+		return open_fail(-EPERM, err, errlen, "%s: mode %03o, not %03o", path,
+				 (unsigned)(st.st_mode & 0777), (unsigned)mode);
 	}
+	if (ctl->has_group && st.st_gid != ctl->gid)
+		ctl_log(ctl, GW_LOG_WARNING,
+			"control: %s: cannot give the socket to group %s (it has gid %u)", path,
+			ctl->group, (unsigned)st.st_gid);
 	if (listen(ctl->lfd, 64) < 0) {
 		e = errno;
 		unlink(path);
@@ -790,7 +807,7 @@ void control_close(struct control *ctl)
 		return;
 	for (unsigned s = 0; s < ctl->max_conns; s++)
 		conn_close(ctl, &ctl->conns[s]);
-	if (stat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
+	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
 		unlink(ctl->path);
 	close(ctl->lfd);
 	close(ctl->tfd);

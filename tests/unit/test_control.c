@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1427,6 +1428,86 @@ static void test_socket_file(void)
 	fake_free(&s2.fake);
 }
 
+/* ---- an attacker who wins the race right after bind(2) ----------------------- */
+
+/* When race_path is set, the next bind() to it is followed at once by what anyone who
+ * may write the socket's directory can do: the new socket file is moved away and a
+ * symlink to race_victim takes its place. This bind() stands in for libc's in this
+ * program (the control server calls it); otherwise it is the system call itself. */
+static const char *race_path, *race_victim;
+
+int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	const struct sockaddr_un *sun = addr.__sockaddr_un__;
+	int rc = (int)syscall(SYS_bind, fd, addr.__sockaddr__, len);
+	if (rc == 0 && race_path && sun->sun_family == AF_UNIX &&
+	    !strcmp(sun->sun_path, race_path)) {
+		char moved[160];
+		snprintf(moved, sizeof(moved), "%s.moved", race_path);
+		CU_ASSERT_EQUAL(rename(race_path, moved), 0);
+		CU_ASSERT_EQUAL(symlink(race_victim, race_path), 0);
+		race_path = NULL;
+	}
+	return rc;
+}
+
+static void test_socket_race(void)
+{
+	struct srv s;
+	struct control *ctl = NULL;
+	char err[256], victim[100], moved[160];
+	struct stat st;
+
+	srv_dir(&s);
+	snprintf(victim, sizeof(victim), "%s/victim", s.dir);
+	snprintf(moved, sizeof(moved), "%s.moved", s.path);
+	int fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(stat(victim, &st), 0);
+	const gid_t victim_gid = st.st_gid;
+
+	/* group "daemon" (gid 1) when it exists: a chown would show on the victim */
+	struct group *gr = getgrgid(1);
+	struct control_options opt = { .mode = 0666, .group = gr ? gr->gr_name : "" };
+	race_path = s.path;
+	race_victim = victim;
+	int rc = control_open(s.path, &opt, &fake_ops, NULL, &ctl, err, sizeof(err));
+	race_path = NULL;
+	printf("(%s) ", rc < 0 ? err : "opened");
+	CU_ASSERT_EQUAL(rc, -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "replaced right after bind (now a symlink"));
+	CU_ASSERT_PTR_NULL(ctl);
+	/* the file the symlink names is untouched: no chmod, no chown through it */
+	CU_ASSERT_EQUAL(stat(victim, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	CU_ASSERT_EQUAL(st.st_gid, victim_gid);
+	/* and the symlink stays where the attacker put it */
+	CU_ASSERT_EQUAL(lstat(s.path, &st), 0);
+	CU_ASSERT(S_ISLNK(st.st_mode));
+	control_close(ctl);
+
+	/* without the race: the mode asked, exactly, and the group, from bind itself */
+	unlink(s.path);
+	unlink(moved);
+	mode_t old_umask = umask(0);
+	rc = control_open(s.path, &opt, &fake_ops, NULL, &ctl, err, sizeof(err));
+	umask(old_umask);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(lstat(s.path, &st), 0);
+	CU_ASSERT(S_ISSOCK(st.st_mode));
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0666);
+	if (gr && geteuid() == 0)
+		CU_ASSERT_EQUAL(st.st_gid, 1);
+	control_close(ctl);
+	CU_ASSERT_EQUAL(access(s.path, F_OK), -1);
+	unlink(victim);
+	char run[160];
+	snprintf(run, sizeof(run), "%s/run", s.dir);
+	rmdir(run);
+	rmdir(s.dir);
+}
+
 /* ---- credentials, with real children of other uids --------------------------- */
 
 #define NOBODY 65534
@@ -1590,6 +1671,7 @@ static CU_TestInfo tests[] = {
 	{ "server: idle clients are dropped", test_server_idle },
 	{ "server: connection limit", test_server_max_conns },
 	{ "server: socket file, stale and live sockets", test_socket_file },
+	{ "server: a symlink swapped in after bind gets no chmod or chown", test_socket_race },
 	{ "server: credentials of other uids", test_credentials },
 	CU_TEST_INFO_NULL,
 };
