@@ -219,6 +219,11 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	json_object_object_add(r, "halfopen_timeout", json_object_new_uint64(LOAD(gw->st.halfopen_expired)));
 	json_object_object_add(r, "key_changed", json_object_new_uint64(LOAD(gw->st.hs_rekeyed_refused)));
 	json_object_object_add(o, "handshakes_refused", r);
+	pthread_mutex_lock(&gw->hello_lock);
+	uint64_t evicted = dtls_hello_area_evicted(gw->hellos);
+	pthread_mutex_unlock(&gw->hello_lock);
+	json_object_object_add(o, "hello_fragments", json_object_new_uint64(LOAD(gw->st.hello_fragments)));
+	json_object_object_add(o, "hello_fragments_evicted", json_object_new_uint64(evicted));
 	*result = o;
 	return 0;
 }

@@ -701,14 +701,6 @@ void gw_session_unlock(struct gw_session *gs)
 	pthread_mutex_unlock(&gs->lock);
 }
 
-/* The ClientHello's random: record header (13), handshake header (12), version (2). */
-#define HELLO_RANDOM_OFF (13 + 12 + 2)
-
-bool gw_session_same_hello(const struct gw_session *gs, const uint8_t *d, size_t n)
-{
-	return n >= HELLO_RANDOM_OFF + 32 && !memcmp(d + HELLO_RANDOM_OFF, gs->hello_random, 32);
-}
-
 static bool is_peer_cur(struct gw_session *gs)
 {
 	struct gw_peer *p = atomic_load(&gs->peer);
@@ -840,8 +832,7 @@ struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *ge
 			gw_session_put(gs);
 		return NULL;
 	}
-	if (len >= HELLO_RANDOM_OFF + 32)
-		memcpy(gs->hello_random, hello + HELLO_RANDOM_OFF, 32);
+	(void)dtls_hello_classify(hello, len, gs->hello_random);
 	if (!halfopen_admit(gw, gs)) {
 		gw_session_put(gs);
 		return NULL;
@@ -1064,10 +1055,13 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 	/* A handshake that failed before authorize (a wrong key, or anyone naming the
 	 * identity): the peer its PSK lookup found is named, not made its peer. */
 	struct gw_peer *named = p ? NULL : atomic_load(&gs->hs_peer);
-	if (reason)
-		log_msg(level, "peer %s: %s", p ? p->pol.name : named ? named->pol.name : "?",
-			reason);
-	else
+	if (reason && (p || named)) {
+		log_msg(level, "peer %s: %s", p ? p->pol.name : named->pol.name, reason);
+	} else if (reason) {
+		char a[GW_ADDRSTRLEN];
+		log_msg(level, "handshake from %s: %s",
+			gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a), reason);
+	} else
 		log_end(gs, p, named, err, peer_alert, sent_alert, handshakes, identity);
 	if (p)
 		detach(p, gs, reason != NULL, &st);
@@ -1388,6 +1382,11 @@ int gateway_new(struct gw_config *cfg, const char *config_path, struct gateway *
 		goto fail;
 	if ((rc = smap_new(&gw->map)) < 0 || (rc = ho_init(&gw->ho)) < 0)
 		goto fail;
+	pthread_mutex_init(&gw->hello_lock, NULL);
+	if (!(gw->hellos = dtls_hello_area_new(GW_HELLO_ENTRIES, GW_HELLO_MAX))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	ho_set_limits(&gw->ho, cfg->max_halfopen, cfg->max_halfopen_per_address,
 		      cfg->halfopen_timeout);
 	if (!(gw->jar = dtls_cookie_jar_new(now_ms(), COOKIE_LIFETIME_MS))) {
@@ -1501,6 +1500,8 @@ void gateway_free(struct gateway *gw)
 	free(gw->workers);
 	dtls_cookie_jar_free(gw->jar);
 	pthread_rwlock_destroy(&gw->jar_lock);
+	dtls_hello_area_free(gw->hellos);
+	pthread_mutex_destroy(&gw->hello_lock);
 	config_free(gw->cfg);
 	free(gw->config_path);
 	if (gw_tl == &gw->ctl)

@@ -74,6 +74,11 @@ struct peer_counters {
 	atomic_uint_fast64_t auth_failures;
 };
 
+/* The area for fragmented ClientHellos: entries, and the largest hello body each holds
+ * (larger ones are judged by their first fragment, which then must hold the cookie). */
+#define GW_HELLO_ENTRIES 128
+#define GW_HELLO_MAX 4096
+
 /* Packets from TUN for a peer without a session, sent once one is up (a ring). */
 #define GW_STAGE_MAX 16
 #define GW_STAGE_MAX_AGE_MS 5000 /* older ones are dropped instead */
@@ -196,6 +201,9 @@ struct gw_stats {
 	/* half-open handshakes: refused (their address had max_halfopen_per_address),
 	 * dropped for a newer one (max_halfopen), dropped at halfopen_timeout */
 	atomic_uint_fast64_t halfopen_refused, halfopen_evicted, halfopen_expired;
+	/* ClientHello fragments from senders without a session: put in the area (the
+	 * hellos they completed are cookie-checked like any other) */
+	atomic_uint_fast64_t hello_fragments;
 	/* offloads: super-packets read from TUN, merged writes to it, GSO sends, GRO
 	 * receives (each one for many packets) */
 	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;
@@ -216,6 +224,10 @@ struct gateway {
 	unsigned n_workers;
 	atomic_uint max_sessions;       /* for sessions of unknown senders; reload sets it */
 	struct halfopen ho;             /* handshakes not yet authorized */
+	/* ClientHellos in fragments from senders without a session, put together to be
+	 * cookie-checked whole (workers, under hello_lock). */
+	struct dtls_hello_area *hellos;
+	pthread_mutex_t hello_lock;
 	atomic_bool stopping;
 	struct gw_retired *retired;     /* control thread only */
 	uint64_t last_rotate_ms;        /* control thread only */
@@ -283,8 +295,6 @@ void gw_peer_dial(struct gw_peer *p, uint64_t now);
 struct gw_session *gw_session_accept(struct gateway *gw, const struct gw_gen *gen,
 				     const struct sockaddr *from, socklen_t from_len,
 				     const uint8_t *hello, size_t len, bool replace);
-/* Whether the ClientHello in d[0..n) is the one that started server session gs. */
-bool gw_session_same_hello(const struct gw_session *gs, const uint8_t *d, size_t n);
 /* The session that gets datagram d[0..n) from gs's address: gs, or, while gs is a new
  * handshake standing in for its peer's working session, that session for anything but
  * handshake records. Takes the caller's reference on gs and returns one on the result. */

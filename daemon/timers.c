@@ -124,9 +124,14 @@ static void halfopen_timers(struct gateway *gw, uint64_t now)
 	struct gw_session *gs;
 
 	while ((gs = ho_expired(&gw->ho, now))) {
+		char a[GW_ADDRSTRLEN];
 		atomic_fetch_add_explicit(&gw->st.halfopen_expired, 1, memory_order_relaxed);
-		gw_session_reap(gs, GW_LOG_DEBUG, "handshake dropped: not authenticated within "
-				"halfopen_timeout");
+		log_ratelimited(&gw->rl_halfopen, GW_LOG_INFO,
+				"handshake from %s dropped: not authenticated within "
+				"halfopen_timeout (%llu s)",
+				gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a),
+				(unsigned long long)atomic_load(&gw->ho.timeout_ms) / 1000);
+		gw_session_reap(gs, GW_LOG_DEBUG, "dropped at halfopen_timeout");
 		gw_session_put(gs);
 	}
 }

@@ -102,6 +102,7 @@ struct worker {
 	size_t tx_bytes[TX_RECS]; /* per message: bytes in all */
 
 	uint8_t hvr[HVR_CAP];
+	uint8_t hello[DTLS_HEADROOM + GW_HELLO_MAX]; /* a ClientHello put together */
 };
 
 int worker_udp_fd(const struct worker *w)
@@ -253,12 +254,6 @@ static void flush_pending(struct worker *w)
 
 /* ---- UDP -> TUN ---- */
 
-/* A handshake record of epoch 0 carrying a ClientHello: a peer (re)starting. */
-static bool is_client_hello(const uint8_t *d, size_t n)
-{
-	return n > 13 && d[0] == 22 && d[3] == 0 && d[4] == 0 && d[13] == 1;
-}
-
 /* Feeds datagrams to a session, all under one hold of its lock. */
 static void feed_many(struct worker *w, struct gw_session *gs, const struct rx_seg *segs,
 		      unsigned n)
@@ -288,11 +283,13 @@ static void feed(struct worker *w, struct gw_session *gs, uint8_t *d, size_t n)
 	feed_many(w, gs, &one, 1);
 }
 
-/* The stateless cookie exchange for a ClientHello without a session to go to (or
- * one that starts over from an address that has a session). Returns true if a new
- * session may be created. */
-static bool cookie_ok(struct worker *w, const struct sockaddr *from, socklen_t flen,
-		      const uint8_t *d, size_t n)
+/* The stateless cookie exchange for a ClientHello without a session to go to (or one
+ * that starts over from an address that has a session): DTLS_OK if a new session may be
+ * created; DTLS_ERR_COOKIE when the HelloVerifyRequest went back; any other error is a
+ * drop, counted and logged unless the datagram is a first fragment too short to judge
+ * (DTLS_ERR_DECODE with partial: the rest of it may still come). */
+static int cookie_check(struct worker *w, const struct sockaddr *from, socklen_t flen,
+			const uint8_t *d, size_t n, bool partial)
 {
 	struct gateway *gw = w->gw;
 	size_t hvr_len = 0;
@@ -304,48 +301,122 @@ static bool cookie_ok(struct worker *w, const struct sockaddr *from, socklen_t f
 	if (rc == DTLS_ERR_COOKIE) {
 		if (sendto(w->udp_fd, w->hvr, hvr_len, MSG_DONTWAIT, from, flen) >= 0)
 			atomic_fetch_add_explicit(&gw->st.hvr_sent, 1, memory_order_relaxed);
-		return false;
-	}
-	if (rc < 0) {
+	} else if (rc < 0 && !(partial && rc == DTLS_ERR_DECODE)) {
 		char a[GW_ADDRSTRLEN];
 		atomic_fetch_add_explicit(&gw->st.unknown_dropped, 1, memory_order_relaxed);
 		log_ratelimited(&gw->rl_unknown, GW_LOG_DEBUG,
 				"dropped a datagram from %s: no session and %s",
 				gw_addr_str(from, flen, a), dtls_strerror(rc));
-		return false;
 	}
-	return true;
+	return rc;
 }
 
-static void rx_unknown(struct worker *w, const struct sockaddr *from, socklen_t flen,
-		       uint8_t *d, size_t n)
+/*
+ * A ClientHello fragment from a sender the hello is new to. Into the area; once its
+ * last piece is in, *d and *n are the whole hello and the result DTLS_OK. Meanwhile a
+ * first fragment that holds every field the cookie covers is judged as it is (as
+ * before the area, and for hellos too large for it): DTLS_OK lets it start a session
+ * whose later fragments reach it through the map, DTLS_ERR_COOKIE has been answered.
+ * Anything else: the hello is not whole yet (DTLS_ERR_IN_PROGRESS) or dropped.
+ */
+static int assemble(struct worker *w, const struct sockaddr *from, socklen_t flen,
+		    uint8_t **d, size_t *n, enum dtls_hello_kind kind)
+{
+	struct gateway *gw = w->gw;
+	size_t len = 0;
+	int rc;
+
+	pthread_mutex_lock(&gw->hello_lock);
+	rc = dtls_hello_area_add(gw->hellos, from, flen, *d, *n, w->hello, sizeof(w->hello), &len);
+	pthread_mutex_unlock(&gw->hello_lock);
+	if (rc == DTLS_OK) {
+		*d = w->hello;
+		*n = len;
+		return cookie_check(w, from, flen, *d, *n, false);
+	}
+	if (rc == DTLS_ERR_IN_PROGRESS)
+		atomic_fetch_add_explicit(&gw->st.hello_fragments, 1, memory_order_relaxed);
+	if (kind == DTLS_HELLO_FIRST_FRAGMENT &&
+	    (rc == DTLS_ERR_IN_PROGRESS || rc == DTLS_ERR_MESSAGE_TOO_LARGE)) {
+		int crc = cookie_check(w, from, flen, *d, *n, true);
+		if (crc == DTLS_OK || crc == DTLS_ERR_COOKIE) {
+			/* Judged on its first fragment: the area need not finish it. */
+			pthread_mutex_lock(&gw->hello_lock);
+			dtls_hello_area_forget(gw->hellos, from, flen, *d, *n);
+			pthread_mutex_unlock(&gw->hello_lock);
+		}
+		return crc == DTLS_ERR_DECODE ? DTLS_ERR_IN_PROGRESS : crc;
+	}
+	if (rc != DTLS_ERR_IN_PROGRESS) {
+		char a[GW_ADDRSTRLEN];
+		atomic_fetch_add_explicit(&gw->st.unknown_dropped, 1, memory_order_relaxed);
+		log_ratelimited(&gw->rl_unknown, GW_LOG_DEBUG,
+				"dropped a ClientHello fragment from %s: %s",
+				gw_addr_str(from, flen, a), dtls_strerror(rc));
+	}
+	return rc;
+}
+
+/*
+ * A ClientHello (whole, or a fragment of one) that starts a handshake from scratch:
+ * put together if fragmented, cookie-checked, and given a new server session, in place
+ * of the address's session if replace (RFC 6347 4.2.8).
+ */
+static void new_hello(struct worker *w, const struct sockaddr *from, socklen_t flen,
+		      uint8_t *d, size_t n, enum dtls_hello_kind kind, bool replace)
 {
 	struct gateway *gw = w->gw;
 	struct gw_session *gs;
 	char a[GW_ADDRSTRLEN];
+	int rc = kind == DTLS_HELLO_WHOLE ? cookie_check(w, from, flen, d, n, false)
+					  : assemble(w, from, flen, &d, &n, kind);
 
-	if (!is_client_hello(d, n) || atomic_load(&gw->stopping)) {
-		atomic_fetch_add_explicit(&gw->st.unknown_dropped, 1, memory_order_relaxed);
-		log_ratelimited(&gw->rl_unknown, GW_LOG_DEBUG,
-				"dropped a datagram from %s: no session and not a ClientHello",
-				gw_addr_str(from, flen, a));
-		return;
-	}
-	if (!cookie_ok(w, from, flen, d, n))
+	if (rc != DTLS_OK)
 		return;
 	unsigned max = atomic_load_explicit(&gw->max_sessions, memory_order_relaxed);
-	if (smap_count(gw->map) >= max) {
+	if (!replace && smap_count(gw->map) >= max) {
 		atomic_fetch_add_explicit(&gw->st.sessions_refused, 1, memory_order_relaxed);
 		log_ratelimited(&gw->rl_limit, GW_LOG_WARNING,
 				"refused a handshake from %s: max_sessions (%u) reached",
 				gw_addr_str(from, flen, a), max);
 		return;
 	}
-	gs = gw_session_accept(gw, atomic_load(&gw->gen), from, flen, d, n, false);
+	gs = gw_session_accept(gw, atomic_load(&gw->gen), from, flen, d, n, replace);
 	if (!gs)
 		return;
 	feed(w, gs, d, n);
 	gw_session_put(gs);
+}
+
+static void rx_unknown(struct worker *w, const struct sockaddr *from, socklen_t flen,
+		       uint8_t *d, size_t n)
+{
+	struct gateway *gw = w->gw;
+	enum dtls_hello_kind kind = dtls_hello_classify(d, n, NULL);
+	char a[GW_ADDRSTRLEN];
+
+	if (kind == DTLS_HELLO_NONE || atomic_load(&gw->stopping)) {
+		atomic_fetch_add_explicit(&gw->st.unknown_dropped, 1, memory_order_relaxed);
+		log_ratelimited(&gw->rl_unknown, GW_LOG_DEBUG,
+				"dropped a datagram from %s: no session and not a ClientHello",
+				gw_addr_str(from, flen, a));
+		return;
+	}
+	new_hello(w, from, flen, d, n, kind, false);
+}
+
+/* Whether ClientHello (fragment) d[0..n) of the given kind, from the address of session
+ * gs, starts a new handshake rather than belonging to gs's own. */
+static bool starts_over(const struct gw_session *gs, enum dtls_hello_kind kind,
+			const uint8_t random[32])
+{
+	int state = atomic_load(&gs->state);
+
+	if (gs->client) /* both sides dialling at once: the backoff jitter separates them */
+		return state != DTLS_STATE_HANDSHAKING;
+	if (kind == DTLS_HELLO_LATER_FRAGMENT) /* no random to tell: gs's while it shakes hands */
+		return state != DTLS_STATE_HANDSHAKING;
+	return memcmp(random, gs->hello_random, 32) != 0;
 }
 
 static void rx_one(struct worker *w, const struct sockaddr *from, socklen_t flen, uint8_t *d,
@@ -353,7 +424,7 @@ static void rx_one(struct worker *w, const struct sockaddr *from, socklen_t flen
 {
 	struct gateway *gw = w->gw;
 	struct smap_node *node = smap_get(gw->map, from, flen);
-	struct gw_session *gs, *fresh;
+	struct gw_session *gs;
 
 	if (!node) {
 		rx_unknown(w, from, flen, d, n);
@@ -362,22 +433,16 @@ static void rx_one(struct worker *w, const struct sockaddr *from, socklen_t flen
 	gs = gw_session_of(node);
 	/*
 	 * A ClientHello at an address that has a session is the peer starting over (it
-	 * restarted, or declared us dead) unless it is a copy of the hello that started
-	 * this server session (a retransmission, or a duplicate that arrives late: the
-	 * session answers or ignores it). RFC 6347 4.2.8: a new handshake after a cookie
-	 * exchange; the old session stays the peer's until the new one is up. Our own
-	 * client session in its handshake ignores it (both sides dialling each other at
-	 * once: the backoff jitter separates them).
+	 * restarted, or declared us dead) unless it belongs to the hello that started this
+	 * server session (a retransmission, a duplicate that arrives late, or a later
+	 * fragment of it: the session takes it). RFC 6347 4.2.8: a new handshake after a
+	 * cookie exchange; the old session stays the peer's until the new one is up.
 	 */
-	if (is_client_hello(d, n) && !atomic_load(&gw->stopping) &&
-	    (gs->client ? atomic_load(&gs->state) != DTLS_STATE_HANDSHAKING
-			: !gw_session_same_hello(gs, d, n))) {
-		if (cookie_ok(w, from, flen, d, n) &&
-		    (fresh = gw_session_accept(gw, atomic_load(&gw->gen), from, flen, d, n, true))) {
-			feed(w, fresh, d, n);
-			gw_session_put(fresh);
-		}
+	uint8_t random[32];
+	enum dtls_hello_kind kind = dtls_hello_classify(d, n, random);
+	if (kind != DTLS_HELLO_NONE && !atomic_load(&gw->stopping) && starts_over(gs, kind, random)) {
 		gw_session_put(gs);
+		new_hello(w, from, flen, d, n, kind, true);
 		return;
 	}
 	gs = gw_session_route(gs, d, n);

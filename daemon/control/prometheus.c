@@ -160,6 +160,10 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	}
 	scalar(out, status, "halfopen", "dtlsgw_halfopen_handshakes", "gauge",
 	       "Server handshakes past the cookie exchange, not yet authenticated.");
+	scalar(out, status, "hello_fragments", "dtlsgw_hello_fragments_total", "counter",
+	       "ClientHello fragments from senders without a session, held to be put together.");
+	scalar(out, status, "hello_fragments_evicted", "dtlsgw_hello_fragments_evicted_total",
+	       "counter", "Partial ClientHellos dropped for newer ones (the area is full).");
 	const struct json_object *r = member(status, "handshakes_refused");
 	if (r && json_object_is_type(r, json_type_object)) {
 		header(out, "dtlsgw_handshakes_refused_total", "counter",

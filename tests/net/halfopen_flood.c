@@ -14,6 +14,10 @@
  * also sends the first 64 bytes of four handshake messages that each claim 32 KiB, what
  * a server that reserves the declared length pays dearly for.
  *
+ * With --partial, each sender instead sends the first 30 bytes of a ClientHello that
+ * claims 300 (too few to hold the fields a cookie covers) and nothing more: what fills
+ * an area that puts fragmented hellos together.
+ *
  * At the end (all sent, then --linger seconds, default 1), "KEY value" lines:
  * SENT_HELLO, HVR (cookies received), SENT_COOKIE, SERVER_HELLO (sessions the server
  * made: their ServerHello came back), ALERTS, SECONDS.
@@ -42,7 +46,7 @@ static int raw_fd, pkt_fd;
 static struct sockaddr_in dst;
 static uint32_t src_base;
 static long n_addrs = 1, count, rate = 10000;
-static bool pin;
+static bool pin, partial;
 static unsigned long sent_hello, hvr, sent_cookie, server_hello, alerts;
 
 static uint64_t now_us(void)
@@ -175,7 +179,7 @@ static void on_frame(const uint8_t *f, size_t n)
 	}
 	if (d[0] != 22 || dn < 13 + 12)
 		return;
-	if (d[13] == 3 && dn >= 13 + 12 + 3) { /* hello_verify_request */
+	if (d[13] == 3 && dn >= 13 + 12 + 3 && !partial) { /* hello_verify_request */
 		size_t clen = d[13 + 12 + 2];
 		if (dn < 13 + 12 + 3 + clen || clen > 255)
 			return;
@@ -212,7 +216,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "iface", 1, 0, 'i' }, { "dst", 1, 0, 'd' },   { "src-net", 1, 0, 's' },
 		{ "addrs", 1, 0, 'a' }, { "count", 1, 0, 'c' }, { "rate", 1, 0, 'r' },
-		{ "pin-reassembly", 0, 0, 'p' }, { "linger", 1, 0, 'l' }, { 0, 0, 0, 0 },
+		{ "pin-reassembly", 0, 0, 'p' }, { "linger", 1, 0, 'l' }, { "partial", 0, 0, 'P' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *iface = NULL, *dsts = NULL, *srcs = NULL;
 	double linger = 1;
@@ -227,6 +232,7 @@ int main(int argc, char **argv)
 		case 'c': count = strtol(optarg, NULL, 10); break;
 		case 'r': rate = strtol(optarg, NULL, 10); break;
 		case 'p': pin = true; break;
+		case 'P': partial = true; break;
 		case 'l': linger = strtod(optarg, NULL); break;
 		default: return 2;
 		}
@@ -264,6 +270,13 @@ int main(int argc, char **argv)
 		uint32_t a = htonl(src_base + 1 + (uint32_t)(i % n_addrs));
 		uint16_t p = htons((uint16_t)(1024 + i / n_addrs));
 		size_t len = client_hello(out, a, p, NULL, 0);
+		if (partial) {
+			/* the first 30 body bytes of a hello that claims 300 */
+			put16(out + 11, 12 + 30);
+			put24(out + 14, 300);
+			put24(out + 22, 30);
+			len = 25 + 30;
+		}
 		send_from(a, p, out, len);
 		sent_hello++;
 		/* pace: hello i goes out at t0 + i / rate */

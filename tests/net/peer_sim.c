@@ -9,6 +9,11 @@
  *   --ignore-close        once up, read nothing more (so never answer close_notify)
  *   --send SRC,DST,N,MS   once up, send N IPv4/UDP packets SRC -> DST port 9999, one
  *                         every MS milliseconds, payload "peer_sim K"
+ *   --hello-pieces K      send each ClientHello as fragments of K body bytes in a hostile
+ *                         order: the last, the first, the last again, then the others
+ *                         each overlapping the one before by K/2 (no piece but the
+ *                         first holds the start, and the first is too short for the cookie
+ *                         when K is small)
  *   --lifetime SECONDS    give up after this long (default 30)
  *
  * Prints one line per event, flushed: HELD, RELEASED, ESTABLISHED, SENT K, ENDED ERR.
@@ -36,6 +41,7 @@ static struct {
 	int fd;
 	const char *hold_file;
 	bool holding, held_done, up, ignore_close;
+	size_t pieces;
 	uint8_t held[DTLS_MAX_DATAGRAM];
 	size_t held_len;
 	int end_err;
@@ -54,7 +60,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: peer_sim HOST PORT (--psk-identity ID --psk HEX | --cert F "
 		"--key F --ca F) [--hold-finished FILE] [--ignore-close] [--send SRC,DST,N,MS] "
-		"[--lifetime S]\n");
+		"[--hello-pieces K] [--lifetime S]\n");
 	exit(2);
 }
 
@@ -72,9 +78,50 @@ static size_t first_encrypted(const uint8_t *d, size_t n)
 	return n;
 }
 
+/* One fragment of the ClientHello record d (one record, one message): body bytes
+ * [off, off + len). */
+static void send_piece(const uint8_t *d, size_t body, size_t off, size_t len)
+{
+	uint8_t f[REC_HDR + 12 + 2048];
+
+	if (off + len > body)
+		len = body - off;
+	memcpy(f, d, REC_HDR + 12);
+	f[11] = (uint8_t)((12 + len) >> 8), f[12] = (uint8_t)(12 + len);
+	f[REC_HDR + 6] = (uint8_t)(off >> 16), f[REC_HDR + 7] = (uint8_t)(off >> 8);
+	f[REC_HDR + 8] = (uint8_t)off;
+	f[REC_HDR + 9] = (uint8_t)(len >> 16), f[REC_HDR + 10] = (uint8_t)(len >> 8);
+	f[REC_HDR + 11] = (uint8_t)len;
+	memcpy(f + REC_HDR + 12, d + REC_HDR + 12 + off, len);
+	if (send(g.fd, f, REC_HDR + 12 + len, 0) < 0)
+		perror("peer_sim: send");
+}
+
+/* Whether d is one record holding one whole ClientHello (then sent in pieces). */
+static bool send_hello_in_pieces(const uint8_t *d, size_t n)
+{
+	size_t k = g.pieces, body, m;
+
+	if (!k || n < REC_HDR + 12 || d[0] != 22 || d[REC_HDR] != 1 || n > REC_HDR + 12 + 2048)
+		return false;
+	body = n - REC_HDR - 12;
+	m = (body + k - 1) / k;
+	if (m < 3)
+		return false;
+	send_piece(d, body, (m - 1) * k, k);
+	send_piece(d, body, 0, k);
+	send_piece(d, body, (m - 1) * k, k);
+	for (size_t i = 1; i + 1 < m; i++)
+		send_piece(d, body, i * k - k / 2, k + k / 2);
+	printf("PIECES %zu\n", m + 1);
+	return true;
+}
+
 static void cb_send(void *arg, const uint8_t *d, size_t n)
 {
 	(void)arg;
+	if (send_hello_in_pieces(d, n))
+		return;
 	if (g.hold_file && !g.held_done) {
 		size_t cut = first_encrypted(d, n);
 		if (cut < n) {
@@ -170,6 +217,7 @@ int main(int argc, char **argv)
 		{ "psk-identity", 1, 0, 'i' }, { "psk", 1, 0, 'k' },   { "cert", 1, 0, 'c' },
 		{ "key", 1, 0, 'K' },          { "ca", 1, 0, 'a' },    { "hold-finished", 1, 0, 'h' },
 		{ "ignore-close", 0, 0, 'I' }, { "send", 1, 0, 's' },  { "lifetime", 1, 0, 'l' },
+		{ "hello-pieces", 1, 0, 'P' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *id = NULL, *psk = NULL, *cert = NULL, *key = NULL, *ca = NULL, *sendspec = NULL;
@@ -189,6 +237,7 @@ int main(int argc, char **argv)
 		case 'I': g.ignore_close = true; break;
 		case 's': sendspec = optarg; break;
 		case 'l': lifetime = strtol(optarg, NULL, 10); break;
+		case 'P': g.pieces = (size_t)strtoul(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}

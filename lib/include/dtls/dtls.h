@@ -368,6 +368,47 @@ DTLS_API DTLS_MUST_CHECK int dtls_cookie_check(const struct dtls_cookie_jar *jar
  */
 DTLS_API bool dtls_session_is_new_hello(const struct dtls_session *s, const uint8_t *dgram, size_t len);
 
+/*
+ * What the first record of a datagram is, for a caller that keeps its own session map:
+ * not an epoch-0 ClientHello at all, a whole one, the fragment that starts one (offset
+ * 0), or a later fragment. For the first two, random receives the hello's random (zeros
+ * if the fragment is too short to hold it); random may be NULL.
+ */
+enum dtls_hello_kind {
+	DTLS_HELLO_NONE,
+	DTLS_HELLO_WHOLE,
+	DTLS_HELLO_FIRST_FRAGMENT,
+	DTLS_HELLO_LATER_FRAGMENT,
+};
+DTLS_API enum dtls_hello_kind dtls_hello_classify(const uint8_t *dgram, size_t len, uint8_t random[32]);
+
+/*
+ * Reassembly of ClientHellos that come in fragments from senders without a session, so
+ * that dtls_cookie_check can judge the whole hello (no single small fragment may hold
+ * every field the cookie covers). A fixed area of `entries` hellos of at most max_hello
+ * body bytes, keyed by address, port and message_seq, allocated once; a new hello takes
+ * a free entry or the oldest one (counted by dtls_hello_area_evicted). The caller locks.
+ */
+struct dtls_hello_area;
+DTLS_API struct dtls_hello_area *dtls_hello_area_new(size_t entries, size_t max_hello);
+DTLS_API void dtls_hello_area_free(struct dtls_hello_area *a);
+/*
+ * Adds the ClientHello fragments of datagram dgram from `from`. When that completes a
+ * hello: writes it to out as one datagram of one record holding the whole message (the
+ * highest record sequence number of its fragments), *out_len, and returns DTLS_OK; the
+ * entry is free again. DTLS_ERR_IN_PROGRESS while parts are missing;
+ * DTLS_ERR_MESSAGE_TOO_LARGE for a hello above max_hello; other negative: not a
+ * ClientHello fragment, or malformed or conflicting (dropped). out needs 25 + max_hello.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_hello_area_add(struct dtls_hello_area *a, const struct sockaddr *from,
+						 socklen_t from_len, const uint8_t *dgram, size_t len,
+						 uint8_t *out, size_t cap, size_t *out_len);
+DTLS_API uint64_t dtls_hello_area_evicted(const struct dtls_hello_area *a);
+/* Frees the entry of the hello that datagram dgram from `from` is a fragment of (it was
+ * judged on that fragment). */
+DTLS_API void dtls_hello_area_forget(struct dtls_hello_area *a, const struct sockaddr *from,
+				     socklen_t from_len, const uint8_t *dgram, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
