@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <dtls/dtls.h>
+
 #include "daemon/config_internal.h"
 #include "daemon/secret_file.h"
 #include "policy/endpoint.h"
@@ -357,20 +359,34 @@ static void gk_workers(struct parser *p, const struct key_def *k, const char *v)
 	set_uint(p, k, v, 0, 256, &p->cfg->workers);
 }
 
-static void cipher_item(struct parser *p, const struct key_def *k, const char *s)
+/* Whether s names a cipher suite libdtls knows (else reported). */
+static bool suite_name_ok(struct parser *p, const struct key_def *k, const char *s)
 {
-	struct gw_config *cfg = p->cfg;
 	size_t n = strlen(s);
-	char **v, q[100];
+	char q[100];
 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_') || n > 64) {
+		      c == '_' || c == '-') || n > 64) {
 			bad(p, k, "\"%s\" is not a cipher suite name", config_quote(q, sizeof(q), s));
-			return;
+			return false;
 		}
 	}
+	if (dtls_suite_id(s) < 0) {
+		bad(p, k, "unknown cipher suite %s (dtlsgw.conf(5) lists them)", s);
+		return false;
+	}
+	return true;
+}
+
+static void cipher_item(struct parser *p, const struct key_def *k, const char *s)
+{
+	struct gw_config *cfg = p->cfg;
+	char **v;
+
+	if (!suite_name_ok(p, k, s))
+		return;
 	for (size_t i = 0; i < cfg->n_ciphers; i++) {
 		if (!strcmp(cfg->ciphers[i], s)) {
 			bad(p, k, "%s is listed twice", s);
@@ -683,6 +699,32 @@ static void pk_keepalive(struct parser *p, const struct key_def *k, const char *
 	set_uint(p, k, v, 0, 3600, &cur_peer(p)->keepalive);
 }
 
+static void peer_cipher_item(struct parser *p, const struct key_def *k, const char *s)
+{
+	struct peer_policy *pol = cur_peer(p);
+	int id;
+
+	if (!suite_name_ok(p, k, s))
+		return;
+	id = dtls_suite_id(s);
+	for (size_t i = 0; i < pol->n_suites; i++) {
+		if (pol->suites[i] == id) {
+			bad(p, k, "%s is listed twice", s);
+			return;
+		}
+	}
+	if (pol->n_suites == PEER_SUITES_MAX) {
+		bad(p, k, "more than %d suites", PEER_SUITES_MAX);
+		return;
+	}
+	pol->suites[pol->n_suites++] = (uint16_t)id;
+}
+
+static void pk_ciphers(struct parser *p, const struct key_def *k, const char *v)
+{
+	for_each_item(p, k, v, peer_cipher_item);
+}
+
 static const struct key_def peer_keys[] = {
 	{ "psk_identity", PK_PSK_IDENTITY, false, pk_psk_identity },
 	{ "psk", PK_PSK, false, pk_psk },
@@ -694,6 +736,7 @@ static const struct key_def peer_keys[] = {
 	{ "allowed_ips", PK_ALLOWED_IPS, true, pk_allowed_ips },
 	{ "endpoint", PK_ENDPOINT, false, pk_endpoint },
 	{ "keepalive", PK_KEEPALIVE, false, pk_keepalive },
+	{ "ciphers", PK_CIPHERS, false, pk_ciphers },
 };
 
 /* ---- sections ---- */

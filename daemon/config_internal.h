@@ -43,6 +43,7 @@ enum peer_key {
 	PK_ALLOWED_IPS,
 	PK_ENDPOINT,
 	PK_KEEPALIVE,
+	PK_CIPHERS,
 	PK_COUNT,
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/gateway.h"
+#include "daemon/suites.h"
 #include "daemon/tunnel.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -228,27 +229,14 @@ static uint64_t backoff_ms(unsigned attempts)
 	return d * (80 + r % 41) / 100; /* +-20% */
 }
 
-/* Joins the settings every session config shares. */
-static int config_common(struct dtls_config *d, const struct gw_config *cfg)
+/* Joins the settings every session config shares, with the suites given. */
+static int config_common(struct dtls_config *d, const struct gw_config *cfg,
+			 const struct gw_suites *suites)
 {
 	int rc;
 
-	if (cfg->n_ciphers) {
-		size_t len = 1;
-		for (size_t i = 0; i < cfg->n_ciphers; i++)
-			len += strlen(cfg->ciphers[i]) + 1;
-		char *list = malloc(len), *o = list;
-		if (!list)
-			return -ENOMEM;
-		for (size_t i = 0; i < cfg->n_ciphers; i++)
-			o += sprintf(o, "%s%s", i ? "," : "", cfg->ciphers[i]);
-		rc = dtls_config_set_ciphers(d, list);
-		free(list);
-		if (rc < 0) {
-			log_warnx("ciphers: %s", dtls_strerror(rc));
-			return -EINVAL;
-		}
-	}
+	if ((rc = gw_suites_apply(d, suites)) < 0)
+		return rc;
 	if ((rc = dtls_config_set_mtu(d, cfg->mtu)) < 0 ||
 	    (rc = dtls_config_set_timers(d, HS_TIMER_INITIAL, HS_TIMER_MAX, HS_TIMER_TOTAL)) < 0) {
 		log_warnx("mtu %u: %s", cfg->mtu, dtls_strerror(rc));
@@ -319,6 +307,7 @@ int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg)
 {
 	const struct peer_policy *pol = &p->pol;
 	struct dtls_config *d = NULL;
+	struct gw_suites suites;
 	char who[64];
 	int rc = 0;
 
@@ -335,7 +324,8 @@ int gw_peer_configure(struct gw_peer *p, const struct gw_config *cfg)
 	if (!(d = dtls_config_new()))
 		return -ENOMEM;
 	snprintf(who, sizeof(who), "peer %s", pol->name);
-	if ((rc = config_common(d, cfg)) < 0)
+	gw_suites_of_peer(cfg, pol, &suites);
+	if ((rc = config_common(d, cfg, &suites)) < 0)
 		goto fail;
 	if (pol->auth == PEER_AUTH_PSK) {
 		rc = dtls_config_add_psk(d, pol->psk.identity, pol->psk.identity_len, pol->psk.key,
@@ -396,7 +386,8 @@ static struct gw_peer *peer_new(struct gateway *gw, const struct peer_policy *po
 bool gw_policy_equal(const struct peer_policy *a, const struct peer_policy *b)
 {
 	if (strcmp(a->name, b->name) || a->auth != b->auth || a->n_allowed != b->n_allowed ||
-	    a->has_endpoint != b->has_endpoint || a->keepalive != b->keepalive)
+	    a->has_endpoint != b->has_endpoint || a->keepalive != b->keepalive ||
+	    a->n_suites != b->n_suites || memcmp(a->suites, b->suites, a->n_suites * sizeof(a->suites[0])))
 		return false;
 	if (a->has_endpoint && (a->endpoint_len != b->endpoint_len ||
 				memcmp(&a->endpoint, &b->endpoint, a->endpoint_len)))
@@ -532,6 +523,17 @@ static bool keyed_as(const struct gw_session *gs, const struct gw_peer *p)
 	       dtls_ct_equal(gs->hs_key, pol->psk.key, pol->psk.key_len);
 }
 
+/* Whether peer p may use suite: its own ciphers, else the gateway's of gen. */
+static bool suite_allowed(const struct gw_gen *gen, const struct gw_peer *p, uint16_t suite)
+{
+	if (!p->pol.n_suites)
+		return gw_suites_has(&gen->suites, suite);
+	for (size_t i = 0; i < p->pol.n_suites; i++)
+		if (p->pol.suites[i] == suite)
+			return true;
+	return false;
+}
+
 static int cb_authorize(void *arg, struct dtls_session *s)
 {
 	struct gw_session *gs = arg;
@@ -571,6 +573,15 @@ static int cb_authorize(void *arg, struct dtls_session *s)
 			log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING,
 					"refused handshake from %s: certificate matches no "
 					"configured peer", a);
+		return DTLS_ERR_ACCESS_DENIED;
+	}
+	/* The server offers every peer's suites: this one must be in this peer's list. */
+	uint16_t suite = dtls_session_suite(s);
+	if (!suite_allowed(gen, found, suite)) {
+		const char *sn = dtls_suite_name(suite);
+		log_ratelimited(&found->rl_auth, GW_LOG_WARNING,
+				"refused handshake from %s as peer %s: suite %s is not in its "
+				"ciphers", a, found->pol.name, sn ? sn : "?");
 		return DTLS_ERR_ACCESS_DENIED;
 	}
 	if (id && !keyed_as(gs, found)) {
@@ -1228,13 +1239,15 @@ static bool has_string(char **v, size_t n, const char *s)
 static struct dtls_config *server_config_new(struct gateway *gw, const struct gw_config *cfg)
 {
 	struct dtls_config *d = dtls_config_new();
+	struct gw_suites all;
 	char **cas = NULL;
 	size_t n_cas = 0, n_cert = 0, n_pin_only = 0;
 	const uint8_t *pin = NULL;
 
 	if (!d)
 		return NULL;
-	if (config_common(d, cfg) < 0)
+	gw_suites_all(cfg, &all);
+	if (config_common(d, cfg, &all) < 0)
 		goto fail;
 	dtls_config_set_psk_lookup(d, cb_psk_lookup, gw);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
@@ -1313,6 +1326,7 @@ int gw_gen_new(struct gateway *gw, const struct gw_config *cfg, const struct gw_
 		log_warnx("peers: %s", err[0] ? err : strerror(-rc));
 		goto fail;
 	}
+	gw_suites_of_gateway(cfg, &gen->suites);
 	if (!(gen->server_cfg = server_config_new(gw, cfg))) {
 		rc = -EINVAL;
 		goto fail;

@@ -38,6 +38,7 @@
 
 #include "daemon/config.h"
 #include "daemon/halfopen.h"
+#include "daemon/suites.h"
 #include "daemon/log.h"
 #include "daemon/session_map.h"
 #include "policy/policy.h"
@@ -170,6 +171,7 @@ struct gw_gen {
 	struct gw_peer **peers;       /* peers[i] runs policy_set_peer(set, i); references */
 	size_t n_peers;
 	struct dtls_config *server_cfg; /* for sessions of peers that dial us */
+	struct gw_suites suites;        /* the gateway's, for peers without ciphers of their own */
 };
 
 /* A deferred free waiting for every worker to pass a quiescent point. */

@@ -2,48 +2,18 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #include "daemon/log.h"
+#include "daemon/suites.h"
 #include "daemon/tunnel.h"
 #include "tun/tun.h"
 
-#define REC_HEADER 13
-
-/* The expansion of one record of the named suite beyond its plaintext, header
- * excluded: explicit IV/nonce + tag, or IV + MAC + padding for CBC. The daemon
- * sees only the public API, so the names are classified here; an unknown name
- * gets the worst case. */
-static unsigned suite_expansion(const char *name)
-{
-	bool cbc = strcasestr(name, "CBC") != NULL || !strcasecmp(name, "AES128-SHA");
-
-	if (cbc && strcasestr(name, "SHA384"))
-		return 16 + 48 + 16;
-	if (cbc && strcasestr(name, "SHA256"))
-		return 16 + 32 + 16;
-	if (cbc)
-		return 16 + 20 + 16; /* HMAC-SHA1 */
-	if (strcasestr(name, "CCM8") || strcasestr(name, "CCM_8"))
-		return 8 + 8;
-	if (strcasestr(name, "GCM") || strcasestr(name, "CCM"))
-		return 8 + 16;
-	if (strcasestr(name, "CHACHA20"))
-		return 0 + 16;
-	return 16 + 48 + 16;
-}
-
 unsigned tunnel_overhead(const struct gw_config *cfg)
 {
-	unsigned worst = 0;
+	struct gw_suites all;
 
-	if (!cfg->n_ciphers)
-		return REC_HEADER + 16 + 32 + 16; /* the library's list includes CBC-SHA256 */
-	for (size_t i = 0; i < cfg->n_ciphers; i++) {
-		unsigned e = suite_expansion(cfg->ciphers[i]);
-		worst = e > worst ? e : worst;
-	}
-	return REC_HEADER + worst;
+	gw_suites_all(cfg, &all);
+	return gw_suites_overhead(&all);
 }
 
 static int add_addresses(struct tun_dev *tun, const struct gw_config *cfg, bool *has_v6)

@@ -23,6 +23,7 @@
 #define PEER_PSK_KEY_MAX 64       /* bytes */
 #define PEER_PSK_KEY_MIN 16       /* bytes: shorter keys are refused by the config */
 #define PEER_PIN_LEN 32           /* SHA-256 */
+#define PEER_SUITES_MAX 32        /* cipher suites a peer's own `ciphers` may list */
 
 enum peer_auth {
 	PEER_AUTH_NONE = 0, /* not configured yet */
@@ -59,6 +60,10 @@ struct peer_policy {
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
 	unsigned keepalive;    /* seconds between keepalives; 0: none */
+	/* The peer's own cipher suites (code points, in order of preference); none: the
+	 * gateway's. */
+	uint16_t suites[PEER_SUITES_MAX];
+	size_t n_suites;
 };
 
 /* An empty peer (all zero is also an empty peer). */
