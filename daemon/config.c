@@ -388,7 +388,7 @@ static void cipher_item(struct parser *p, const struct key_def *k, const char *s
 	if (!suite_name_ok(p, k, s))
 		return;
 	for (size_t i = 0; i < cfg->n_ciphers; i++) {
-		if (!strcmp(cfg->ciphers[i], s)) {
+		if (dtls_suite_id(cfg->ciphers[i]) == dtls_suite_id(s)) {
 			bad(p, k, "%s is listed twice", s);
 			return;
 		}

@@ -305,10 +305,15 @@ static void test_errors_keys(void)
 		     "dtlsgw.conf:3: [gateway] tun_name: not an interface name (1-15 printable characters, no '/' or ':', at most one %d)");
 	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\ntun_name = 0123456789abcdef"),
 		     "dtlsgw.conf:3: [gateway] tun_name: not an interface name (1-15 printable characters, no '/' or ':', at most one %d)");
-	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = TLS_A, TLS-B"),
-		     "dtlsgw.conf:3: [gateway] ciphers: \"TLS-B\" is not a cipher suite name");
-	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = TLS_A, TLS_A"),
-		     "dtlsgw.conf:3: [gateway] ciphers: TLS_A is listed twice");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = AES128-SHA, TLS/B"),
+		     "dtlsgw.conf:3: [gateway] ciphers: \"TLS/B\" is not a cipher suite name");
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = AES128-SHA, TLS_A"),
+		     "dtlsgw.conf:3: [gateway] ciphers: unknown cipher suite TLS_A (dtlsgw.conf(5) "
+		     "lists them)");
+	/* The same suite by its IANA and its OpenSSL name. */
+	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nciphers = "
+			  "TLS_RSA_WITH_AES_128_CBC_SHA, AES128-SHA"),
+		     "dtlsgw.conf:3: [gateway] ciphers: AES128-SHA is listed twice");
 	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\ncontrol_socket = run/ctl"),
 		     "dtlsgw.conf:3: [gateway] control_socket: must be an absolute path of at most 107 bytes");
 	expect_error(edit(t, sizeof(t), 2, "tun_address = 10.0.0.1/24\nlisten = 4433"),
