@@ -85,7 +85,10 @@ struct dtls_config {
 #define HS_EARLY_RECORDS 4 /* application records kept that came before the peer's Finished */
 #define FLIGHT_MAX_MSGS 8
 
-/* A handshake message being reassembled from fragments. */
+/* A handshake message being reassembled from fragments. It holds only the bytes received
+ * (as pieces, each charged with its header to the session's and the process's budget:
+ * reassembly.c); once complete, one piece holds the whole body. */
+struct reasm_piece;
 struct reasm {
 	bool used;
 	uint8_t type;
@@ -93,8 +96,9 @@ struct reasm {
 	uint16_t epoch;      /* record epoch it arrived in (all fragments must agree) */
 	uint32_t len;
 	uint32_t have;       /* bytes received so far */
-	uint8_t *body;       /* len bytes */
-	uint8_t *bitmap;     /* a bit per byte received */
+	size_t held;         /* bytes charged to the budgets */
+	struct reasm_piece *pieces; /* owned; by offset, disjoint */
+	const uint8_t *body; /* len bytes once have == len, else NULL */
 };
 
 /* One message of an outgoing flight, kept whole so a retransmission can re-fragment it. */
@@ -265,6 +269,8 @@ MUST_CHECK int reasm_add(struct dtls_session *s, uint16_t epoch, const struct hs
 			 struct wire_reader *frag);
 struct reasm *reasm_next(struct dtls_session *s);
 void reasm_release(struct reasm *m);
+/* Bytes the session's reassembly holds now (all its messages). */
+size_t reasm_held(const struct dtls_session *s);
 
 /* transcript.c */
 MUST_CHECK int transcript_add(struct hs *hs, uint8_t type, uint16_t seq, const uint8_t *body, size_t len);

@@ -300,8 +300,29 @@ struct dtls_session_stats {
 	uint64_t dropped_mac, dropped_replay, dropped_malformed, dropped_epoch;
 	uint64_t retransmits;
 	uint64_t renegotiations_refused; /* see dtls_config_set_renegotiation_limit */
+	uint64_t dropped_reassembly; /* handshake fragments over a reassembly budget */
 };
 DTLS_API void dtls_session_stats(const struct dtls_session *s, struct dtls_session_stats *out);
+
+/*
+ * Memory for handshake messages being reassembled from fragments: only the bytes
+ * received are kept (plus a small header per stored piece), so a peer that declares a
+ * long message and sends little of it holds little. Two budgets bound it, both for the
+ * whole process (the memory is the process's, and sessions of different configs, old
+ * and new, run side by side):
+ *   per_session  bytes one session may hold across the messages it reassembles; 0 (the
+ *                default): twice its config's max_message (64 KiB by default);
+ *   total        bytes all sessions together may hold; 0: no limit. Default
+ *                DTLS_REASSEMBLY_TOTAL_DEFAULT.
+ * A fragment that would go over either is dropped and counted (dropped_reassembly); the
+ * peer's retransmission may fit later. A message that cannot fit in per_session at all
+ * ends the handshake with DTLS_ERR_MESSAGE_TOO_LARGE, as one over max_message does.
+ * Safe at any time; lowering a budget frees nothing, it only refuses more.
+ */
+#define DTLS_REASSEMBLY_TOTAL_DEFAULT ((size_t)16 << 20)
+DTLS_API void dtls_set_reassembly_limits(size_t per_session, size_t total);
+/* Bytes held by all sessions' reassembly now (for a gauge). */
+DTLS_API size_t dtls_reassembly_bytes(void);
 
 /* ---- the server: many sessions on one UDP port -------------------------- */
 
