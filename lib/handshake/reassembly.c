@@ -134,6 +134,7 @@ static int store(struct dtls_session *s, struct reasm *m, uint32_t off, const ui
 		cost -= PIECE_COST(p->len);
 		at = stop;
 	}
+	atomic_fetch_sub(&held_total, cost); /* reserved, not used: none, the walk above is gaps_cost's */
 	return DTLS_OK;
 }
 
