@@ -1,7 +1,9 @@
 /* Permission-checked reading of secret files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,18 +70,15 @@ int secret_file_check(const char *path, char *why, size_t whylen)
 	return 0;
 }
 
-int secret_file_read(const char *path, char *buf, size_t cap, size_t *len, char *why,
-		     size_t whylen)
+/* Reads fd to its end into buf[0..cap) and NUL-terminates it; -EFBIG if it does not
+ * fit. On error buf is wiped. */
+static int read_all(int fd, char *buf, size_t cap, size_t *len, char *why, size_t whylen)
 {
 	size_t n = 0;
-	int fd = secret_file_open(path, why, whylen), rc = 0;
+	int rc = 0;
 
-	if (fd < 0)
-		return fd;
-	if (cap == 0) {
-		close(fd);
+	if (cap == 0)
 		return fail(-EFBIG, why, whylen, "is too large");
-	}
 	for (;;) {
 		ssize_t r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
@@ -99,7 +98,6 @@ int secret_file_read(const char *path, char *buf, size_t cap, size_t *len, char 
 			break;
 		}
 	}
-	close(fd);
 	if (rc < 0) {
 		explicit_bzero(buf, cap);
 		return rc;
@@ -107,4 +105,63 @@ int secret_file_read(const char *path, char *buf, size_t cap, size_t *len, char 
 	buf[n] = '\0';
 	*len = n;
 	return 0;
+}
+
+int secret_file_read(const char *path, char *buf, size_t cap, size_t *len, char *why,
+		     size_t whylen)
+{
+	int fd = secret_file_open(path, why, whylen);
+
+	if (fd < 0)
+		return fd;
+	int rc = read_all(fd, buf, cap, len, why, whylen);
+	close(fd);
+	return rc;
+}
+
+int secret_file_load(const char *path, size_t max, uint8_t **out, size_t *len, char *why,
+		     size_t whylen)
+{
+	struct stat st;
+	int fd = secret_file_open(path, why, whylen), rc;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return fail(rc, why, whylen, "cannot stat");
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
+		close(fd);
+		return fail(-EFBIG, why, whylen, "is too large");
+	}
+	/* room for one byte more than fstat saw, to tell a file that grew since */
+	size_t cap = (size_t)st.st_size + 2;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return fail(-ENOMEM, why, whylen, "out of memory");
+	}
+	rc = read_all(fd, buf, cap, len, why, whylen);
+	close(fd);
+	if (rc == 0 && *len > max)
+		rc = fail(-EFBIG, why, whylen, "is too large");
+	if (rc < 0) {
+		secret_file_free((uint8_t *)buf, cap);
+		*len = 0;
+		return rc;
+	}
+	*out = (uint8_t *)buf;
+	return 0;
+}
+
+void secret_file_free(uint8_t *buf, size_t len)
+{
+	if (buf) {
+		explicit_bzero(buf, len);
+		free(buf);
+	}
 }

@@ -237,11 +237,9 @@ int dtls_config_pin_sha256(struct dtls_config *cfg, const uint8_t pin[32])
 	return DTLS_OK;
 }
 
-int dtls_config_add_local_cert(struct dtls_config *cfg, const char *cert_file, const char *key_file, char *err,
-			       size_t err_len)
+/* Keeps id (one reference, dropped on failure) as the local certificate of cert_file. */
+static int add_identity(struct dtls_config *cfg, struct pki_identity *id, const char *cert_file)
 {
-	struct pki_identity *id;
-	TRY(pki_identity_load(&id, cert_file, key_file, cfg->wall_clock ? cfg->wall_clock() : 0, err, err_len));
 	char *file = strdup(cert_file);
 	int rc = DTLS_OK;
 	pthread_mutex_lock(&cfg->cert_lock);
@@ -257,6 +255,23 @@ int dtls_config_add_local_cert(struct dtls_config *cfg, const char *cert_file, c
 		pki_identity_unref(id);
 	}
 	return rc;
+}
+
+int dtls_config_add_local_cert(struct dtls_config *cfg, const char *cert_file, const char *key_file, char *err,
+			       size_t err_len)
+{
+	struct pki_identity *id;
+	TRY(pki_identity_load(&id, cert_file, key_file, cfg->wall_clock ? cfg->wall_clock() : 0, err, err_len));
+	return add_identity(cfg, id, cert_file);
+}
+
+int dtls_config_add_local_cert_mem(struct dtls_config *cfg, const char *cert_file, const uint8_t *key,
+				   size_t key_len, const char *key_name, char *err, size_t err_len)
+{
+	struct pki_identity *id;
+	TRY(pki_identity_load_key_mem(&id, cert_file, key, key_len, key_name,
+				      cfg->wall_clock ? cfg->wall_clock() : 0, err, err_len));
+	return add_identity(cfg, id, cert_file);
 }
 
 int dtls_config_remove_local_cert(struct dtls_config *cfg, const char *cert_file)

@@ -205,6 +205,20 @@ int pki_identity_load(struct pki_identity **out, const char *cert_file, const ch
 	return rc;
 }
 
+int pki_identity_load_key_mem(struct pki_identity **out, const char *cert_file, const uint8_t *key,
+			      size_t key_len, const char *key_name, uint64_t now_unix_s, char *err,
+			      size_t err_len)
+{
+	*out = NULL;
+	ENSURE(cert_file && key && key_len <= PKI_MAX_FILE, DTLS_ERR_ARG);
+	gnutls_datum_t cert;
+	TRY(pki_read_file(cert_file, &cert, err, err_len));
+	const gnutls_datum_t k = { (unsigned char *)key, (unsigned)key_len };
+	int rc = load(out, &cert, cert_file, &k, key_name ? key_name : "key", now_unix_s, err, err_len);
+	gnutls_free(cert.data);
+	return rc;
+}
+
 size_t pki_identity_cert_count(const struct pki_identity *id)
 {
 	return id->n_crts;

@@ -88,6 +88,12 @@ MUST_CHECK int pki_identity_load_mem(struct pki_identity **out, const uint8_t *c
 				     const uint8_t *key, size_t key_len, uint64_t now_unix_s, char *err,
 				     size_t err_len);
 
+/* As pki_identity_load, the key from key[0..key_len) (not modified; the caller wipes
+ * it); key_name names it in err. */
+MUST_CHECK int pki_identity_load_key_mem(struct pki_identity **out, const char *cert_file,
+					 const uint8_t *key, size_t key_len, const char *key_name,
+					 uint64_t now_unix_s, char *err, size_t err_len);
+
 /* Takes a reference; returns id. */
 struct pki_identity *pki_identity_ref(struct pki_identity *id);
 /* Drops a reference; the last one frees the identity (the key is zeroised). NULL is fine. */

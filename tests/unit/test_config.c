@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/secret_file.h"
+#include "dtls/dtls.h"
 #include "harness.h"
 
 static char dir[] = "/tmp/dtlsgw-test-config-XXXXXX";
@@ -425,6 +427,72 @@ static void test_secret_files(void)
 	expect_error(edit(t, sizeof(t), 2, line), "dtlsgw.conf:3: [gateway] cert: given without key");
 }
 
+/* The gateway's private key: checked and read through one descriptor
+ * (secret_file_load), then given to libdtls from memory (dtls_config_add_local_cert_mem). */
+static void test_key_load(void)
+{
+	char cmd[2400], pki[600], key[700], cert[700], other[700], why[128], err[2400];
+	uint8_t *buf = (uint8_t *)"x";
+	size_t len = 1;
+
+	snprintf(pki, sizeof(pki), "%s/pki", dir);
+	snprintf(cmd, sizeof(cmd), "'%s/tests/pki/mkpki.sh' '%s' >/dev/null 2>&1", TEST_SOURCE_DIR, pki);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	snprintf(key, sizeof(key), "%s/server-ec.key", pki);
+	snprintf(cert, sizeof(cert), "%s/server-ec-chain.pem", pki);
+	snprintf(other, sizeof(other), "%s/client.key", pki);
+
+	/* the checks of secret_file_open(), on the descriptor it then reads */
+	CU_ASSERT_EQUAL(chmod(key, 0640), 0);
+	CU_ASSERT_EQUAL(secret_file_load(key, 65536, &buf, &len, why, sizeof(why)), -EPERM);
+	CU_ASSERT_STRING_EQUAL(why, "is readable by others; chmod 600");
+	CU_ASSERT_PTR_NULL(buf);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(chmod(key, 0600), 0);
+	snprintf(cmd, sizeof(cmd), "%s/missing.key", pki);
+	CU_ASSERT_EQUAL(secret_file_load(cmd, 65536, &buf, &len, why, sizeof(why)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(why, "cannot open: No such file or directory");
+	CU_ASSERT_EQUAL(secret_file_load(pki, 65536, &buf, &len, why, sizeof(why)), -EPERM);
+	CU_ASSERT_STRING_EQUAL(why, "is not a regular file");
+
+	/* the whole file, byte for byte, NUL after it */
+	struct stat st;
+	CU_ASSERT_EQUAL_FATAL(stat(key, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(secret_file_load(key, 65536, &buf, &len, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(len, (size_t)st.st_size);
+	CU_ASSERT_EQUAL(buf[len], 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)buf, "PRIVATE KEY-----"));
+	uint8_t *big = NULL;
+	size_t big_len = 7;
+	CU_ASSERT_EQUAL(secret_file_load(key, len - 1, &big, &big_len, why, sizeof(why)), -EFBIG);
+	CU_ASSERT_STRING_EQUAL(why, "is too large");
+	CU_ASSERT_PTR_NULL(big);
+
+	/* libdtls takes the key from those bytes; err names the key as the caller says */
+	struct dtls_config *c = dtls_config_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	int rc = dtls_config_add_local_cert_mem(c, cert, buf, len, key, err, sizeof(err));
+	if (rc < 0)
+		printf("\n    %s ", err);
+	CU_ASSERT_EQUAL(rc, DTLS_OK);
+	CU_ASSERT_EQUAL(dtls_config_remove_local_cert(c, cert), DTLS_OK);
+	secret_file_free(buf, len);
+
+	CU_ASSERT_EQUAL_FATAL(secret_file_load(other, 65536, &buf, &len, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(dtls_config_add_local_cert_mem(c, cert, buf, len, other, err, sizeof(err)),
+			DTLS_ERR_KEY_MISMATCH);
+	snprintf(cmd, sizeof(cmd), "%s: key does not match certificate %s", other, cert);
+	CU_ASSERT_STRING_EQUAL(err, cmd);
+	secret_file_free(buf, len);
+	const uint8_t junk[] = "not a key\n";
+	CU_ASSERT_EQUAL(dtls_config_add_local_cert_mem(c, cert, junk, sizeof(junk) - 1, NULL, err,
+						       sizeof(err)), DTLS_ERR_FILE);
+	CU_ASSERT_EQUAL(strncmp(err, "key: ", 5), 0);
+	CU_ASSERT_EQUAL(dtls_config_add_local_cert_mem(c, cert, NULL, 0, NULL, err, sizeof(err)),
+			DTLS_ERR_ARG);
+	dtls_config_unref(c);
+}
+
 static void test_all_errors_collected(void)
 {
 	static const char text[] =
@@ -741,6 +809,8 @@ static CU_TestInfo tests[] = {
 	{ "errors: structure and peers", test_errors_structure },
 	{ "warning: host bits", test_host_bits_warning },
 	{ "secret files", test_secret_files },
+	{ "the private key: checked and read on one descriptor, loaded from memory",
+	  test_key_load },
 	{ "all errors collected, in order", test_all_errors_collected },
 	{ "hostile input", test_hostile },
 	{ "load from a file", test_load_file },

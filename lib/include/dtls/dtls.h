@@ -155,6 +155,15 @@ DTLS_API void dtls_config_set_cookies(struct dtls_config *cfg, bool on);
  */
 DTLS_API DTLS_MUST_CHECK int dtls_config_add_local_cert(struct dtls_config *cfg, const char *cert_file,
 							const char *key_file, char *err, size_t err_len);
+/*
+ * As dtls_config_add_local_cert, with the private key from memory: key[0..key_len) as
+ * the key file holds it (PEM or DER), for a caller that reads the file itself, say
+ * from the descriptor on which it checked the file's owner and mode. key_name names
+ * the key in err (NULL: "key"). The bytes are not kept; the caller wipes its copy.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_config_add_local_cert_mem(struct dtls_config *cfg, const char *cert_file,
+							    const uint8_t *key, size_t key_len,
+							    const char *key_name, char *err, size_t err_len);
 DTLS_API DTLS_MUST_CHECK int dtls_config_remove_local_cert(struct dtls_config *cfg, const char *cert_file);
 /* Trusted CA certificates (PEM bundle or DER). */
 DTLS_API DTLS_MUST_CHECK int dtls_config_add_trusted(struct dtls_config *cfg, const char *file, char *err,
