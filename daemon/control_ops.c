@@ -171,6 +171,8 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	json_object_object_add(o, "handshake_failures",
 			       json_object_new_uint64(LOAD(p->c.handshake_failures)));
 	json_object_object_add(o, "auth_failures", json_object_new_uint64(LOAD(p->c.auth_failures)));
+	json_object_object_add(o, "renegotiations_refused",
+			       json_object_new_uint64(LOAD(p->c.reneg_refused)));
 	if (totals)
 		for (int i = 0; i < 8; i++)
 			totals[i] += v[i];

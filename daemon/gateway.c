@@ -933,6 +933,20 @@ static void install(struct gw_session *gs)
 	}
 }
 
+void gw_reneg_account(struct gw_peer *p, struct gw_session *gs,
+		      const struct dtls_session_stats *st)
+{
+	uint64_t seen = atomic_exchange(&gs->reneg_seen, st->renegotiations_refused);
+
+	if (st->renegotiations_refused <= seen)
+		return;
+	BUMP(p->c.reneg_refused, st->renegotiations_refused - seen);
+	log_ratelimited(&p->rl_auth, GW_LOG_WARNING,
+			"peer %s: refused %llu renegotiations beyond %u a minute", p->pol.name,
+			(unsigned long long)(st->renegotiations_refused - seen),
+			DTLS_DEFAULT_RENEGOTIATION_MAX);
+}
+
 /* gs is gone: if it was its peer's, the peer goes back to waiting or dialling. */
 static void detach(struct gw_peer *p, struct gw_session *gs, bool redial_now,
 		   const struct dtls_session_stats *st)
@@ -966,6 +980,8 @@ static void detach(struct gw_peer *p, struct gw_session *gs, bool redial_now,
 		BUMP(p->c.drop_replay, st->dropped_replay);
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (st)
+		gw_reneg_account(p, gs, st);
 	if (was_cur)
 		gw_session_put(gs);
 	if (was_dial)

@@ -68,6 +68,9 @@ struct peer_counters {
 	_Alignas(64) atomic_uint_fast64_t rx_packets, rx_bytes, keepalives_rx, drop_policy, drop_tun;
 	_Alignas(64) atomic_uint_fast64_t tx_packets, tx_bytes, drop_oversize, drop_no_session;
 	_Alignas(64) atomic_uint_fast64_t drop_mac, drop_replay; /* of sessions that have ended */
+	/* renegotiations the peer started beyond the limit (3 a minute), refused with a
+	 * no_renegotiation warning; the session goes on */
+	atomic_uint_fast64_t reneg_refused;
 	atomic_uint_fast64_t handshakes, handshake_failures;
 	/* Handshakes that named this peer (its PSK identity, sent in clear) but failed
 	 * before authenticating: anyone can cause them, so they are kept apart from the
@@ -161,6 +164,7 @@ struct gw_session {
 	_Atomic int state;            /* dtls_session_state(), refreshed on unlock */
 	_Atomic uint64_t last_rx_ms;  /* dtls_session_last_heard(), refreshed after feeding */
 	_Atomic uint64_t last_tx_ms;  /* last data or keepalive record sealed */
+	_Atomic uint64_t reneg_seen;  /* its renegotiations_refused counted so far */
 	/* In the half-open registry (gateway.ho), under its lock. */
 	struct gw_session *ho_prev, *ho_next;
 	bool ho_in;
@@ -277,6 +281,10 @@ struct gw_session *gw_peer_session(struct gw_peer *p);
 bool gw_peer_stage(struct gw_peer *p, const uint8_t *pkt, size_t len);
 /* Marks p removed, stops its dialling and closes its sessions (close_notify). */
 void gw_peer_disconnect(struct gw_peer *p);
+/* Counts and logs (rate-limited) the renegotiations of gs that libdtls refused since
+ * the last call, st being its stats (the control thread, or gs's reaper). */
+void gw_reneg_account(struct gw_peer *p, struct gw_session *gs,
+		      const struct dtls_session_stats *st);
 /* Ends every server handshake not yet authorized that a PSK lookup bound to a peer
  * now removed (a reload replaced its key or identity, or removed it). */
 void gw_end_stale_handshakes(struct gateway *gw);

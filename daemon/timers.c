@@ -89,6 +89,18 @@ static bool last_flight_pending(struct gw_session *gs)
 	return pending;
 }
 
+/* Once a second: renegotiations the peer started beyond the limit. */
+static void reneg_check(struct gw_peer *p, struct gw_session *cur)
+{
+	struct dtls_session_stats st;
+
+	gw_session_lock(cur);
+	dtls_session_stats(cur->s, &st);
+	gw_session_unlock(cur);
+	gw_session_after(cur);
+	gw_reneg_account(p, cur, &st);
+}
+
 static void peer_timers(struct gateway *gw, struct gw_peer *p, uint64_t now)
 {
 	struct gw_session *cur;
@@ -102,6 +114,8 @@ static void peer_timers(struct gateway *gw, struct gw_peer *p, uint64_t now)
 	       !atomic_load(&gw->stopping) && now >= p->next_dial_ms;
 	pthread_mutex_unlock(&p->lock);
 
+	if (cur && now / 1000 != (now - PEER_TICK_MS) / 1000)
+		reneg_check(p, cur);
 	if (cur) {
 		uint64_t rx = atomic_load(&cur->last_rx_ms), tx = atomic_load(&cur->last_tx_ms);
 		if (p->dead_after_ms && now > rx + p->dead_after_ms && !last_flight_pending(cur)) {

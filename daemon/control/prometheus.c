@@ -195,6 +195,8 @@ static const struct {
 	  "Handshakes towards the peer that failed." },
 	{ "auth_failures", "dtlsgw_peer_auth_failures_total", "counter",
 	  "Handshakes that named the peer's PSK identity but failed to authenticate." },
+	{ "renegotiations_refused", "dtlsgw_peer_renegotiations_refused_total", "counter",
+	  "Renegotiations the peer started beyond the limit, refused." },
 };
 
 int control_prometheus_peers(FILE *out, const struct json_object *peers)
