@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Handshakes that must fail, and the logs must say why: a wrong PSK (same identity,
-# different keys) and an identity the other side does not know. No tunnel comes up,
+# different keys) and an identity the other side does not know, which the peer is told
+# about exactly as about a wrong key. No tunnel comes up,
 # and the dialling side retries with backoff.
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -34,15 +35,19 @@ check "a retried with backoff: $n attempts in about 4 s (1 s, 2 s, ... +-20%)" t
 teardown_pair
 rm -f "$NET_WORK"/a.log "$NET_WORK"/b.log
 
-echo "== unknown identity"
+echo "== unknown identity: answered as a wrong key"
 ID_A=stranger run_pair || fail "setup"
 grep -h "handshake\|identity" "${GW_LOG[a]}" "${GW_LOG[b]}" | sort | sed 's/^/  /'
 check "b: unknown PSK identity \"stranger\" from a's address" \
 	log_has b 'unknown PSK identity "stranger" from 192\.0\.2\.1:4433'
+# To the client an unknown identity looks exactly like a wrong key (bad_record_mac), so
+# that a scanner cannot tell which identities exist; b's own log still says which.
 check "b: the failed handshake names the identity and the alert" \
-	log_has b 'handshake from 192\.0\.2\.1:4433, PSK identity "stranger" failed: unknown PSK identity \(sent alert unknown_psk_identity\)'
-check "a: handshake failed, b sent unknown_psk_identity" \
-	log_has a "peer b: handshake failed: peer sent alert unknown_psk_identity"
+	log_has b 'handshake from 192\.0\.2\.1:4433, PSK identity "stranger" failed: record authentication failed \(sent alert bad_record_mac\)'
+check "a: handshake failed, b sent bad_record_mac as for a wrong key" \
+	log_has a "peer b: handshake failed: peer sent alert bad_record_mac"
+check "b never answered unknown_psk_identity" \
+	bash -c "! grep -q 'unknown_psk_identity' ${GW_LOG[a]} ${GW_LOG[b]}"
 check "no handshake done" bash -c "! grep -q 'handshake done' ${GW_LOG[a]} ${GW_LOG[b]}"
 check "no ping through" bash -c "! ip netns exec $(ns a) ping -c 1 -W 1 10.10.2.1 >/dev/null 2>&1"
 teardown_pair
