@@ -324,13 +324,9 @@ static int open_socket(const struct opts *o)
 	return fd;
 }
 
-/* Sends one line of stdin to the peer(s). Returns false at end of input. */
-static bool read_stdin(void)
+/* Sends one line (or the tail of the input) to the peer(s) as one datagram. */
+static void send_line(const char *line, size_t n)
 {
-	static char line[65536];
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	size_t n = strlen(line);
 	if (g.client) {
 		int rc = dtls_session_send(g.client, (const uint8_t *)line, n);
 		if (rc < 0)
@@ -341,7 +337,39 @@ static bool read_stdin(void)
 		    dtls_session_send(s, (const uint8_t *)line, n) < 0)
 			fprintf(stderr, "dtlscat: not sent\n");
 	}
-	return true;
+}
+
+/*
+ * Reads what stdin holds now (one read: poll said it would not block) and sends each
+ * complete line, newline included, as one datagram; so two lines that came in one
+ * write both go now. A partial line waits for its end, or for the end of input (a
+ * line longer than the buffer goes in pieces). Returns false at end of input.
+ */
+static bool read_stdin(void)
+{
+	static char buf[65536];
+	static size_t have;
+	size_t start = 0;
+	ssize_t r = read(0, buf + have, sizeof(buf) - have);
+
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	bool eof = r <= 0;
+	if (r > 0)
+		have += (size_t)r;
+	for (size_t i = 0; i < have; i++) {
+		if (buf[i] == '\n') {
+			send_line(buf + start, i + 1 - start);
+			start = i + 1;
+		}
+	}
+	if (have > start && (eof || (start == 0 && have == sizeof(buf)))) {
+		send_line(buf + start, have - start);
+		start = have;
+	}
+	memmove(buf, buf + start, have - start);
+	have -= start;
+	return !eof;
 }
 
 static void handle_socket(void)
