@@ -8,6 +8,7 @@
 #include "daemon/config_internal.h"
 #include "policy/conflict.h"
 #include "policy/endpoint.h"
+#include "policy/policy.h"
 
 static const char *peer_label(const struct gw_config *cfg, size_t i, char buf[static 64])
 {
@@ -102,6 +103,11 @@ static void check_cert_peer(struct parser *p, size_t i, const char *label)
 		config_report(p, false, name_line, label,
 			      line[PK_CERT_CN] ? "cert_cn" : "cert_san",
 			      "needs a ca here or in [gateway], or a cert_pin_sha256");
+	if (line[PK_CERT_SAN] && p->cfg->peers[i].cert.san &&
+	    !policy_cert_san_valid(p->cfg->peers[i].cert.san))
+		config_report(p, false, line[PK_CERT_SAN], label, "cert_san",
+			      "is neither a DNS name nor an IP address (e-mail and URI SANs are "
+			      "not compared)");
 }
 
 static void check_peers(struct parser *p)
@@ -173,6 +179,19 @@ static void on_conflict(void *arg, const struct policy_conflict *c)
 	}
 }
 
+/* Two certificate peers that one certificate could match (the first would win). */
+static void on_ambiguous(void *arg, size_t a, size_t b)
+{
+	struct parser *p = arg;
+	char label[64];
+
+	peer_label(p->cfg, b, label);
+	config_report(p, false, p->meta[b].section_line, label, NULL,
+		      "a certificate could match both this peer and peer %s (line %u); give "
+		      "them different cert_cn or different cert_pin_sha256",
+		      p->cfg->peers[a].name, p->meta[a].section_line);
+}
+
 void config_check(struct parser *p)
 {
 	gateway_defaults(p);
@@ -180,4 +199,5 @@ void config_check(struct parser *p)
 	check_peers(p);
 	if (policy_find_conflicts(p->cfg->peers, p->cfg->n_peers, on_conflict, p) < 0)
 		p->oom = true;
+	policy_find_cert_ambiguities(p->cfg->peers, p->cfg->n_peers, on_ambiguous, p);
 }

@@ -127,6 +127,10 @@ write_a cert_cn=gw.test "ca=$PKI/ca.pem"
 a_pin=$(openssl x509 -in "$PKI/client.pem" -pubkey -noout | openssl pkey -pubin -outform der |
 	sha256sum | cut -d' ' -f1)
 write_b cert_cn=client1.gw.test "$PKI/other-ca.pem" "cert_pin_sha256=$a_pin"
+out=$("$DTLSGWD" --check -c "$NET_WORK/b.conf" 2>&1)
+y_line=$(grep -n '^\[peer y\]' "$NET_WORK/b.conf" | cut -d: -f1)
+check "--check refuses it at y's section (line $y_line), naming a" \
+	bash -c "grep -q 'b.conf:$y_line: \[peer y\]: a certificate could match both this peer and peer a' <<<\"\$0\"" "$out"
 for n in a b c; do [ -n "${GW_PID[$n]:-}" ] && gw_stop "$n"; done
 rm -f "$NET_WORK"/[abc].log
 gw_start b "$NET_WORK/b.conf"
@@ -140,15 +144,15 @@ if wait_for 5 gone "${GW_PID[b]}"; then
 else
 	fail "b refuses to start"
 fi
-check "and names both peers" log_has b "peers a and y can match the same certificate"
-sed 's/^/  /' "${GW_LOG[b]}" | grep "same certificate" | head -1
+check "and names both peers" log_has b "\[peer y\]: a certificate could match both this peer and peer a"
+sed 's/^/  /' "${GW_LOG[b]}" | grep "could match both" | head -1
 write_b cert_cn=client1.gw.test "$PKI/other-ca.pem"
 restart_all
 check "b: handshake with a done" wait_log b "peer a: handshake done" 10
 write_b cert_cn=client1.gw.test "$PKI/other-ca.pem" cert_san=client1.gw.test
 kill -HUP "${GW_PID[b]}"
 check "a reload to it is refused" wait_log b "running configuration stays" 5
-check "naming both peers" log_has b "peers a and y can match the same certificate"
+check "naming both peers" log_has b "\[peer y\]: a certificate could match both this peer and peer a"
 check "the tunnel stays" ping_ok a 10.10.2.1 2
 
 for n in a b c; do gw_stop "$n"; done
