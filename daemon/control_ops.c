@@ -226,6 +226,8 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	pthread_mutex_unlock(&gw->hello_lock);
 	json_object_object_add(o, "hello_fragments", json_object_new_uint64(LOAD(gw->st.hello_fragments)));
 	json_object_object_add(o, "hello_fragments_evicted", json_object_new_uint64(evicted));
+	json_object_object_add(o, "reassembly_bytes", json_object_new_uint64(dtls_reassembly_bytes()));
+	json_object_object_add(o, "reassembly_dropped", json_object_new_uint64(LOAD(gw->st.reasm_dropped)));
 	*result = o;
 	return 0;
 }

@@ -1073,6 +1073,7 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 	sent_alert = dtls_session_sent_alert(gs->s);
 	handshakes = dtls_session_handshakes(gs->s);
 	dtls_session_stats(gs->s, &st);
+	BUMP(gw->st.reasm_dropped, st.dropped_reassembly);
 	if (!p && (id = dtls_session_psk_identity(gs->s, &idlen)) && idlen <= sizeof(idraw)) {
 		memcpy(idraw, id, idlen);
 		identity = (char *)identity_str(idraw, idlen, idbuf, sizeof(idbuf));
@@ -1551,6 +1552,17 @@ void gateway_dump_stats(struct gateway *gw)
 		   "route, %llu sends dropped",
 		   smap_count(gw->map), LOAD(gw->st.hvr_sent), LOAD(gw->st.unknown_dropped),
 		   LOAD(gw->st.sessions_refused), LOAD(gw->st.no_route), LOAD(gw->st.tx_dropped));
+	pthread_mutex_lock(&gw->hello_lock);
+	uint64_t hello_evicted = dtls_hello_area_evicted(gw->hellos);
+	pthread_mutex_unlock(&gw->hello_lock);
+	log_notice("handshake stats: %zu half-open, %llu refused (max_halfopen_per_address), "
+		   "%llu dropped for newer ones (max_halfopen), %llu dropped at halfopen_timeout, "
+		   "%llu ended by a key change, %llu hello fragments held, %llu evicted, %llu "
+		   "records of removed peers dropped",
+		   ho_count(&gw->ho), LOAD(gw->st.halfopen_refused), LOAD(gw->st.halfopen_evicted),
+		   LOAD(gw->st.halfopen_expired), LOAD(gw->st.hs_rekeyed_refused),
+		   LOAD(gw->st.hello_fragments), (unsigned long long)hello_evicted,
+		   LOAD(gw->st.removed_dropped));
 	if (gw->cfg->offload)
 		log_notice("offload stats: %llu super-packets read from tun, %llu merged writes "
 			   "to it, %llu GSO sends, %llu GRO receives, %llu super-packets dropped",
@@ -1589,13 +1601,14 @@ void gateway_dump_stats(struct gateway *gw)
 			   "rx %llu packets %llu bytes, "
 			   "tx %llu packets %llu bytes, keepalives in %llu, drops: policy %llu "
 			   "oversize %llu no-session %llu tun %llu mac %llu replay %llu, "
-			   "handshakes %llu failed %llu",
+			   "handshakes %llu failed %llu auth-failures %llu renegotiations-refused %llu",
 			   p->pol.name, peer_state_name(state), a, hs, rx, LOAD(p->c.rx_packets),
 			   LOAD(p->c.rx_bytes), LOAD(p->c.tx_packets), LOAD(p->c.tx_bytes),
 			   LOAD(p->c.keepalives_rx), LOAD(p->c.drop_policy), LOAD(p->c.drop_oversize),
 			   LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun),
 			   LOAD(p->c.drop_mac) + (unsigned long long)st.dropped_mac,
 			   LOAD(p->c.drop_replay) + (unsigned long long)st.dropped_replay,
-			   LOAD(p->c.handshakes), LOAD(p->c.handshake_failures));
+			   LOAD(p->c.handshakes), LOAD(p->c.handshake_failures),
+			   LOAD(p->c.auth_failures), LOAD(p->c.reneg_refused));
 	}
 }

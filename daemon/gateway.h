@@ -210,6 +210,8 @@ struct gw_stats {
 	/* ClientHello fragments from senders without a session: put in the area (the
 	 * hellos they completed are cookie-checked like any other) */
 	atomic_uint_fast64_t hello_fragments;
+	/* handshake fragments over libdtls's reassembly budgets, of sessions that ended */
+	atomic_uint_fast64_t reasm_dropped;
 	/* offloads: super-packets read from TUN, merged writes to it, GSO sends, GRO
 	 * receives (each one for many packets) */
 	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;

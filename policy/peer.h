@@ -44,7 +44,8 @@ struct peer_cert {
 	char **ca_files; /* owned, n_ca_files paths */
 	size_t n_ca_files;
 	char *cn;        /* owned; required subject commonName, or NULL */
-	char *san;       /* owned; required subjectAltName (DNS, IP, email or URI text), or NULL */
+	char *san;       /* owned; required subjectAltName: a DNS name or an IP address
+			  * (policy_cert_san_valid()), or NULL */
 	bool has_pin;
 	uint8_t pin_sha256[PEER_PIN_LEN]; /* SHA-256 of the DER SubjectPublicKeyInfo */
 };

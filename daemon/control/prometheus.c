@@ -164,6 +164,10 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	       "ClientHello fragments from senders without a session, held to be put together.");
 	scalar(out, status, "hello_fragments_evicted", "dtlsgw_hello_fragments_evicted_total",
 	       "counter", "Partial ClientHellos dropped for newer ones (the area is full).");
+	scalar(out, status, "reassembly_bytes", "dtlsgw_reassembly_bytes", "gauge",
+	       "Bytes held by handshake messages being reassembled (all sessions).");
+	scalar(out, status, "reassembly_dropped", "dtlsgw_reassembly_dropped_total", "counter",
+	       "Handshake fragments dropped over the reassembly budgets (ended sessions).");
 	const struct json_object *r = member(status, "handshakes_refused");
 	if (r && json_object_is_type(r, json_type_object)) {
 		header(out, "dtlsgw_handshakes_refused_total", "counter",

@@ -291,6 +291,7 @@ counter() {
 	grep "notice: peer $2: " "${GW_LOG[$1]}" | tail -1 |
 		sed -E "s/.*[ ,]$3 ([0-9]+).*/\1/"
 }
+
 # sink_start NS ADDR: a UDP receiver on ADDR:9999 in namespace NS (for peer_sim's
 # packets); each datagram becomes a line of $NET_WORK/sink.out. sink_count: how many.
 sink_start() {
