@@ -910,6 +910,11 @@ static void install(struct gw_session *gs)
 	p->state = PEER_UP;
 	p->last_handshake_ms = tl_now();
 	p->attempts = 0;
+	/* The dialling side's first record (its first packet, else an empty one at the next
+	 * tick) tells the other side that its last flight arrived; the other side has
+	 * nothing to say until its keepalive interval is over. */
+	if (!gs->client)
+		atomic_store(&gs->last_tx_ms, p->last_handshake_ms);
 	memcpy(&p->endpoint, &gs->addr, gs->addr_len);
 	p->endpoint_len = gs->addr_len;
 	BUMP(p->c.handshakes, 1);
