@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/gateway.h"
+#include "daemon/secret_file.h"
 #include "daemon/suites.h"
 #include "daemon/tunnel.h"
 #include "daemon/udp.h"
@@ -257,11 +258,21 @@ static int add_trusted(struct dtls_config *d, const char *file, const char *who)
 	return 0;
 }
 
+/* The gateway's certificate and key; the key file is checked (owner, mode) and read
+ * through one descriptor, so what is checked is what is loaded. */
 static int add_local_cert(struct dtls_config *d, const struct gw_config *cfg)
 {
-	char err[256] = "";
-	int rc = dtls_config_add_local_cert(d, cfg->cert, cfg->key, err, sizeof(err));
+	char err[256] = "", why[128] = "";
+	uint8_t *key;
+	size_t len;
+	int rc = secret_file_load(cfg->key, SECRET_FILE_KEY_MAX, &key, &len, why, sizeof(why));
 
+	if (rc < 0) {
+		log_warnx("gateway key %s: %s", cfg->key, why);
+		return -EINVAL;
+	}
+	rc = dtls_config_add_local_cert_mem(d, cfg->cert, key, len, cfg->key, err, sizeof(err));
+	secret_file_free(key, len);
 	if (rc < 0) {
 		log_warnx("gateway cert %s: %s", cfg->cert, err[0] ? err : dtls_strerror(rc));
 		return -EINVAL;
