@@ -4,7 +4,6 @@
  * buffer, and it is never longer than the datagram that asked for it, so the server
  * cannot be used to amplify traffic.
  */
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,26 +37,6 @@ void dtls_cookie_jar_free(struct dtls_cookie_jar *jar)
 void dtls_cookie_rotate(struct dtls_cookie_jar *jar, uint64_t now_ms)
 {
 	cookie_keys_maybe_rotate(&jar->keys, now_ms);
-}
-
-/* The client's address and port as bytes, what a cookie is bound to. */
-static int peer_bytes(const struct sockaddr *sa, socklen_t len, uint8_t out[static 20], size_t *n)
-{
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		memcpy(out, &in->sin_port, 2);
-		memcpy(out + 2, &in->sin_addr, 4);
-		*n = 6;
-		return DTLS_OK;
-	}
-	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		memcpy(out, &in6->sin6_port, 2);
-		memcpy(out + 2, &in6->sin6_addr, 16);
-		*n = 18;
-		return DTLS_OK;
-	}
-	return DTLS_ERR_ARG;
 }
 
 bool dtls_session_is_new_hello(const struct dtls_session *s, const uint8_t *dgram, size_t len)
@@ -101,9 +80,9 @@ int dtls_cookie_check(const struct dtls_cookie_jar *jar, const struct sockaddr *
 	 * session id: all in the first fragment even of a ClientHello fragmented to a small
 	 * MTU. The random makes it one hello's cookie; the address is what it proves.
 	 */
-	uint8_t peer[20];
+	uint8_t peer[COOKIE_PEER_MAX];
 	size_t peer_len;
-	TRY(peer_bytes(from, from_len, peer, &peer_len));
+	TRY(cookie_peer_bytes(from, from_len, peer, &peer_len));
 	const uint8_t *params = b;
 	size_t plen = ch.cookie_off;
 

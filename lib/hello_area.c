@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cookie/cookie.h"
 #include "handshake/engine.h"
 
-#define PEER_KEY_MAX 20 /* port and IPv6 address */
+#define PEER_KEY_MAX COOKIE_PEER_MAX
 
 struct hello_entry {
 	bool used;
@@ -68,25 +69,6 @@ void dtls_hello_area_free(struct dtls_hello_area *a)
 uint64_t dtls_hello_area_evicted(const struct dtls_hello_area *a)
 {
 	return a->evicted;
-}
-
-static int peer_key(const struct sockaddr *sa, socklen_t len, uint8_t out[static PEER_KEY_MAX], size_t *n)
-{
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		memcpy(out, &in->sin_port, 2);
-		memcpy(out + 2, &in->sin_addr, 4);
-		*n = 6;
-		return DTLS_OK;
-	}
-	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		memcpy(out, &in6->sin6_port, 2);
-		memcpy(out + 2, &in6->sin6_addr, 16);
-		*n = 18;
-		return DTLS_OK;
-	}
-	return DTLS_ERR_ARG;
 }
 
 /* The entry of (peer, seq), or a fresh one (free, else the oldest) for it. */
@@ -154,7 +136,7 @@ int dtls_hello_area_add(struct dtls_hello_area *a, const struct sockaddr *from, 
 {
 	uint8_t peer[PEER_KEY_MAX];
 	size_t peer_len;
-	TRY(peer_key(from, from_len, peer, &peer_len));
+	TRY(cookie_peer_bytes(from, from_len, peer, &peer_len));
 
 	/* Every record of the datagram that is a ClientHello fragment of epoch 0. */
 	struct wire_reader r = wire_reader(dgram, len);
@@ -203,7 +185,7 @@ void dtls_hello_area_forget(struct dtls_hello_area *a, const struct sockaddr *fr
 	struct rec_header rh;
 	struct hs_header hh;
 
-	if (peer_key(from, from_len, peer, &peer_len) < 0 || rec_parse_header(&r, &rh, &frag) < 0 ||
+	if (cookie_peer_bytes(from, from_len, peer, &peer_len) < 0 || rec_parse_header(&r, &rh, &frag) < 0 ||
 	    hs_parse_header(&frag, &hh, &body) < 0)
 		return;
 	for (size_t i = 0; i < a->n; i++) {

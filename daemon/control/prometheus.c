@@ -124,6 +124,15 @@ static void drops(FILE *out, const char *name, const char *peer, const struct js
 	}
 }
 
+/* A counter family with one sample per member of object o (labelled reason), if any. */
+static void by_reason(FILE *out, const struct json_object *o, const char *name, const char *help)
+{
+	if (!o || !json_object_is_type(o, json_type_object))
+		return;
+	header(out, name, "counter", help);
+	drops(out, name, NULL, o);
+}
+
 int control_prometheus_status(FILE *out, const struct json_object *status)
 {
 	const struct json_object *totals = member(status, "totals");
@@ -153,11 +162,7 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	       "Inner packets received from all peers.");
 	scalar(out, totals, "tx_packets", "dtlsgw_tx_packets_total", "counter",
 	       "Inner packets sent to all peers.");
-	const struct json_object *d = member(totals, "drops");
-	if (d && json_object_is_type(d, json_type_object)) {
-		header(out, "dtlsgw_drops_total", "counter", "Packets dropped, by reason.");
-		drops(out, "dtlsgw_drops_total", NULL, d);
-	}
+	by_reason(out, member(totals, "drops"), "dtlsgw_drops_total", "Packets dropped, by reason.");
 	scalar(out, status, "halfopen", "dtlsgw_halfopen_handshakes", "gauge",
 	       "Server handshakes past the cookie exchange, not yet authenticated.");
 	scalar(out, status, "hello_fragments", "dtlsgw_hello_fragments_total", "counter",
@@ -168,12 +173,8 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	       "Bytes held by handshake messages being reassembled (all sessions).");
 	scalar(out, status, "reassembly_dropped", "dtlsgw_reassembly_dropped_total", "counter",
 	       "Handshake fragments dropped over the reassembly budgets (ended sessions).");
-	const struct json_object *r = member(status, "handshakes_refused");
-	if (r && json_object_is_type(r, json_type_object)) {
-		header(out, "dtlsgw_handshakes_refused_total", "counter",
-		       "Handshakes refused or dropped before they authenticated, by reason.");
-		drops(out, "dtlsgw_handshakes_refused_total", NULL, r);
-	}
+	by_reason(out, member(status, "handshakes_refused"), "dtlsgw_handshakes_refused_total",
+		  "Handshakes refused or dropped before they authenticated, by reason.");
 	return ferror(out) ? -EIO : 0;
 }
 

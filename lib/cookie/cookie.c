@@ -1,4 +1,5 @@
 /* HelloVerifyRequest cookies: HMAC-SHA256 under a rotating secret, see cookie.h. */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "common/ct.h"
@@ -78,4 +79,24 @@ bool cookie_verify(const struct cookie_keys *k, const uint8_t *peer, size_t peer
 	ok_cur = ct_memeq(mac_cur, cookie, COOKIE_LEN) & (rc_cur == DTLS_OK);
 	ok_prev = ct_memeq(mac_prev, cookie, COOKIE_LEN) & (rc_prev == DTLS_OK) & (k->have_prev ? 1 : 0);
 	return (ok_cur | ok_prev) != 0;
+}
+
+/* The client's address and port as bytes, what a cookie is bound to. */
+int cookie_peer_bytes(const struct sockaddr *sa, socklen_t len, uint8_t out[static COOKIE_PEER_MAX], size_t *n)
+{
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		memcpy(out, &in->sin_port, 2);
+		memcpy(out + 2, &in->sin_addr, 4);
+		*n = 6;
+		return DTLS_OK;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		memcpy(out, &in6->sin6_port, 2);
+		memcpy(out + 2, &in6->sin6_addr, 16);
+		*n = 18;
+		return DTLS_OK;
+	}
+	return DTLS_ERR_ARG;
 }

@@ -19,10 +19,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "common/guard.h"
 
 #define COOKIE_LEN 32
+#define COOKIE_PEER_MAX 18 /* port and IPv6 address */
 #define COOKIE_SECRET_LEN 32
 
 struct cookie_keys {
@@ -41,6 +43,11 @@ MUST_CHECK int cookie_keys_init(struct cookie_keys *k, uint64_t now_ms, uint64_t
  * Does nothing before that, or if the clock went backwards. Needs exclusive access.
  */
 void cookie_keys_maybe_rotate(struct cookie_keys *k, uint64_t now_ms);
+
+/* A client's address and port as the bytes a cookie is bound to (port, then address):
+ * 6 for IPv4, 18 for IPv6; DTLS_ERR_ARG for another family. */
+MUST_CHECK int cookie_peer_bytes(const struct sockaddr *sa, socklen_t len,
+				 uint8_t out[static COOKIE_PEER_MAX], size_t *n);
 
 /* Wipes the secrets. */
 void cookie_keys_wipe(struct cookie_keys *k);

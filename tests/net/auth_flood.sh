@@ -4,12 +4,8 @@
 # own drops. b logs them rate-limited, per peer, and counts them apart
 # (auth_failures); the peer itself still gets in with the right key.
 . "$(dirname "$0")/lib.sh" "$@"
-need_ctl
-SIM=${PEER_SIM:-$NET_BUILD/tests/net/peer_sim}
-[ -x "$SIM" ] || { echo "FAIL: no peer_sim at $SIM (build first)"; exit 1; }
-
-ns_add a b || { fail setup; finish; }
-link a va 192.0.2.1/24 b vb 192.0.2.2/24
+need_peer_sim
+ab_setup || { fail setup; finish; }
 key=$(psk_new)
 wrong=$(psk_new)
 gw_conf "$NET_WORK/b.conf" "[::]:4433" "10.10.2.1/24" "keepalive = 1"

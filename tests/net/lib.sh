@@ -306,3 +306,12 @@ while True:
 	sleep 0.3
 }
 sink_count() { wc -l <"$NET_WORK/sink.out"; }
+# need_peer_sim: the test drives tests/net/peer_sim (and dtlsgwctl): SIM is set, or the
+# test fails (not built).
+need_peer_sim() {
+	need_ctl
+	SIM=${PEER_SIM:-$NET_BUILD/tests/net/peer_sim}
+	[ -x "$SIM" ] || { echo "FAIL: no peer_sim at $SIM (build first)"; exit 1; }
+}
+# ab_setup: namespaces a and b joined by veth, a 192.0.2.1/24 and b 192.0.2.2/24.
+ab_setup() { ns_add a b && link a va 192.0.2.1/24 b vb 192.0.2.2/24; }

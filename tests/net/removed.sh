@@ -7,12 +7,8 @@
 # packet of it may reach b's TUN from the moment the command returns, and the drops
 # are counted (drops.removed_peer).
 . "$(dirname "$0")/lib.sh" "$@"
-need_ctl
-SIM=${PEER_SIM:-$NET_BUILD/tests/net/peer_sim}
-[ -x "$SIM" ] || { echo "FAIL: no peer_sim at $SIM (build first)"; exit 1; }
-
-ns_add a b || { fail setup; finish; }
-link a va 192.0.2.1/24 b vb 192.0.2.2/24
+need_peer_sim
+ab_setup || { fail setup; finish; }
 k1=$(psk_new)
 k2=$(psk_new)
 # write_b [KEY]: b's config, with peer a (key KEY) if KEY is given.

@@ -6,12 +6,8 @@
 # what peer_sim then sends reaches b's TUN) and must log why. As a control, the new
 # credentials work: the same tool with them gets through and its packets arrive.
 . "$(dirname "$0")/lib.sh" "$@"
-need_ctl
-SIM=${PEER_SIM:-$NET_BUILD/tests/net/peer_sim}
-[ -x "$SIM" ] || { echo "FAIL: no peer_sim at $SIM (build first)"; exit 1; }
-
-ns_add a b || { fail setup; finish; }
-link a va 192.0.2.1/24 b vb 192.0.2.2/24
+need_peer_sim
+ab_setup || { fail setup; finish; }
 k1=$(psk_new)
 k2=$(psk_new)
 
