@@ -4,6 +4,7 @@
  * dialling, configuration generations, and the gateway's life cycle.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/gateway.h"
+#include "daemon/holder.h"
 #include "daemon/secret_file.h"
 #include "daemon/suites.h"
 #include "daemon/tunnel.h"
@@ -1404,6 +1406,33 @@ void gw_gen_publish(struct gateway *gw, struct gw_gen *gen)
 
 /* ---- the gateway ---- */
 
+/*
+ * Refuses what another process holds already: the listen port (SO_REUSEPORT would let us
+ * bind it and take part of its datagrams) and the TUN device (we would join its queues).
+ * A persistent TUN device that nobody holds is taken as it is.
+ */
+static int refuse_taken(const struct gw_config *cfg)
+{
+	const struct sockaddr *listen = (const struct sockaddr *)&cfg->listen;
+	char a[GW_ADDRSTRLEN], who[64];
+	pid_t pid;
+	int rc = udp_probe(listen, cfg->listen_len);
+
+	if (rc == -EADDRINUSE) {
+		pid = holder_of_udp_port(listen, cfg->listen_len);
+		log_warnx("listen %s: already served by %s", gw_addr_str(listen, cfg->listen_len, a),
+			  pid ? holder_describe(pid, who, sizeof(who)) : "another process");
+		return rc;
+	}
+	if (!strchr(cfg->tun_name, '%') && if_nametoindex(cfg->tun_name) &&
+	    (pid = holder_of_tun(cfg->tun_name))) {
+		log_warnx("tun %s: already in use by %s; give this instance another tun_name",
+			  cfg->tun_name, holder_describe(pid, who, sizeof(who)));
+		return -EBUSY;
+	}
+	return 0;
+}
+
 int gateway_new(struct gw_config *cfg, const char *config_path, struct gateway **out)
 {
 	struct gateway *gw = calloc(1, sizeof(*gw));
@@ -1441,7 +1470,8 @@ int gateway_new(struct gw_config *cfg, const char *config_path, struct gateway *
 		goto fail;
 	}
 	gw->last_rotate_ms = now_ms();
-	if ((rc = tunnel_open(cfg, gw->n_workers, &gw->tun, &gw->tun_mtu)) < 0)
+	if ((rc = refuse_taken(cfg)) < 0 ||
+	    (rc = tunnel_open(cfg, gw->n_workers, &gw->tun, &gw->tun_mtu)) < 0)
 		goto fail;
 	if ((rc = gw_gen_new(gw, cfg, NULL, &gen)) < 0)
 		goto fail;

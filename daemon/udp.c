@@ -22,19 +22,46 @@ static void set_buffer(int fd, int force_opt, int opt)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
 }
 
-int udp_open(const struct sockaddr *listen, socklen_t len)
+/* A UDP socket for listen (IPV6_V6ONLY off), with SO_REUSEPORT if reuse; -errno. */
+static int udp_socket(const struct sockaddr *listen, bool reuse)
 {
 	int fd = socket(listen->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int on = 1, off = 0, rc;
 
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
 		goto fail;
+	if (listen->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
+		goto fail;
+	return fd;
+fail:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int udp_probe(const struct sockaddr *listen, socklen_t len)
+{
+	int fd = udp_socket(listen, false), rc = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bind(fd, listen, len) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int udp_open(const struct sockaddr *listen, socklen_t len)
+{
+	int fd = udp_socket(listen, true), rc;
+
+	if (fd < 0)
+		return fd;
 	if (listen->sa_family == AF_INET6) {
 		int pmtu = IPV6_PMTUDISC_DONT;
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
-			goto fail;
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
 	}
 	{

@@ -16,6 +16,9 @@
 /* A non-blocking UDP socket bound to listen with SO_REUSEPORT, large buffers, and
  * IPV6_V6ONLY off for IPv6. Returns the fd or -errno. */
 int udp_open(const struct sockaddr *listen, socklen_t len) UDP_MUST_CHECK;
+/* Whether listen is free: a socket without SO_REUSEPORT binds it (and is closed);
+ * -EADDRINUSE when another socket holds it (SO_REUSEPORT or not), or another -errno. */
+int udp_probe(const struct sockaddr *listen, socklen_t len) UDP_MUST_CHECK;
 
 /* Whether the kernel takes UDP_SEGMENT (GSO: one send of several equal-sized
  * datagrams). A send can still be refused later (EIO: the route cannot offload); the
