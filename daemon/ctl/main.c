@@ -2,6 +2,7 @@
  * dtlsgwctl [-s SOCKET] [--json] COMMAND [ARGS]: see and change a running
  * dtlsgwd through its control socket. See dtlsgwctl(8).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +10,9 @@
 #include <string.h>
 
 #include "daemon/ctl/ctl.h"
+
+/* The instances of dtlsgw@NAME.service keep their control sockets here. */
+#define CTL_INSTANCE_DIR "/run/dtlsgw"
 
 static const struct {
 	const char *name;
@@ -30,21 +34,35 @@ static const struct {
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: dtlsgwctl [-s SOCKET] [--json [--pretty]] [-t SECONDS] COMMAND [ARGS]\n"
+		"usage: dtlsgwctl [-s SOCKET | -i NAME] [--json [--pretty]] [-t SECONDS] COMMAND [ARGS]\n"
 		"\n"
 		"  -s, --socket PATH    control socket (default %s)\n"
+		"  -i, --instance NAME  the instance dtlsgw@NAME: socket %s/NAME.sock\n"
 		"  -j, --json           print the daemon's result as JSON\n"
 		"  -p, --pretty         indent the JSON\n"
 		"  -t, --timeout SECS   give up after this long (default %d)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n"
 		"\ncommands:\n",
-		CONTROL_DEFAULT_SOCKET, CTL_DEFAULT_TIMEOUT_S);
+		CONTROL_DEFAULT_SOCKET, CTL_INSTANCE_DIR, CTL_DEFAULT_TIMEOUT_S);
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		char left[64];
 		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
 		fprintf(f, "  %-32s %s\n", left, commands[i].help);
 	}
+}
+
+/* A systemd instance name as dtlsgw@NAME uses it for /etc/dtlsgw/NAME.conf. */
+static bool instance_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 64 || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
 }
 
 int ctl_usage(const char *usage)
@@ -57,6 +75,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "instance", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -65,13 +84,24 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl = { .socket = CONTROL_DEFAULT_SOCKET, .timeout_s = CTL_DEFAULT_TIMEOUT_S };
+	static char instance_socket[108];
 	int c;
 
 	/* "+": options end at the command; its own arguments are its business */
-	while ((c = getopt_long(argc, argv, "+s:jpt:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:i:jpt:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			ctl.socket = optarg;
+			break;
+		case 'i':
+			if (!instance_name_ok(optarg) ||
+			    snprintf(instance_socket, sizeof(instance_socket), "%s/%s.sock",
+				     CTL_INSTANCE_DIR, optarg) >= (int)sizeof(instance_socket)) {
+				fprintf(stderr, "dtlsgwctl: -i: \"%s\" is not an instance name "
+					"(letters, digits, '.', '_', '-')\n", optarg);
+				return EXIT_USAGE;
+			}
+			ctl.socket = instance_socket;
 			break;
 		case 'j':
 			ctl.json = true;

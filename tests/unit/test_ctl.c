@@ -575,7 +575,39 @@ static void test_no_daemon(void)
 	}
 }
 
+/* -i NAME: the socket of instance dtlsgw@NAME, /run/dtlsgw/NAME.sock. */
+static void test_instance(void)
+{
+	char name[64], path[128], err[256];
+	struct control *c2 = NULL;
+	bool made_dir = false;
+
+	run(&r, ARGS("-i", "bad/x", "status"));
+	EXPECT(&r, 2, NULL, "-i: \"bad/x\" is not an instance name");
+	run(&r, ARGS("-i", "..", "status"));
+	EXPECT(&r, 2, NULL, "is not an instance name");
+	if (geteuid() != 0)
+		return; /* /run/dtlsgw is root's */
+	snprintf(name, sizeof(name), "test-ctl-%d", (int)getpid());
+	snprintf(path, sizeof(path), "/run/dtlsgw/%s.sock", name);
+	if (mkdir("/run/dtlsgw", 0755) == 0)
+		made_dir = true;
+	CU_ASSERT_FATAL(control_open(path, NULL, &fake_ops, NULL, &c2, err, sizeof(err)) == 0);
+	struct control *main_ctl = ctl;
+	ctl = c2; /* the one run() serves */
+	run(&r, ARGS("-i", name, "status"));
+	ctl = main_ctl;
+	EXPECT(&r, 0, "version:   0.1.0\n", NULL);
+	control_close(c2);
+	unlink(path);
+	run(&r, ARGS("-i", name, "status"));
+	EXPECT(&r, 3, NULL, path);
+	if (made_dir)
+		rmdir("/run/dtlsgw");
+}
+
 static CU_TestInfo tests[] = {
+	{ "-i NAME: an instance's socket", test_instance },
 	{ "status, --json, --pretty", test_status },
 	{ "peers table and peer NAME", test_peers },
 	{ "add-peer, remove-peer, disconnect, reload, log-level", test_changes },
