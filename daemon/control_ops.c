@@ -94,14 +94,43 @@ static const char *state_of(enum peer_state st)
 	return "connecting";
 }
 
+/* The unix time (s) of the monotonic instant mono_ms, or NULL for 0 (never); now is the
+ * monotonic time of the request. The offset between the two clocks is taken once and
+ * kept while the wall clock keeps pace with the monotonic one (within a second), so an
+ * instant reads the same in every reply, status, peer and stats alike; a step of the
+ * wall clock (settimeofday, NTP) takes a new offset. Control thread only. */
 static struct json_object *unix_time(uint64_t mono_ms, uint64_t now)
 {
+	static int64_t offset_ms; /* wall clock minus monotonic clock */
+	static bool have_offset;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t off = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)now;
+	if (!have_offset || off - offset_ms > 1000 || offset_ms - off > 1000) {
+		offset_ms = off;
+		have_offset = true;
+	}
 	if (!mono_ms)
 		return NULL;
-	return json_object_new_int64((int64_t)time(NULL) - (int64_t)((now - mono_ms) / 1000));
+	return json_object_new_int64(((int64_t)mono_ms + offset_ms) / 1000);
 }
 
-static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t totals[8])
+/* The members of a drops object, peer or totals, in this order. */
+static const char *const drop_reasons[] = { "policy", "replay", "mac", "oversize", "no_session",
+					    "tun" };
+#define N_DROPS (sizeof(drop_reasons) / sizeof(drop_reasons[0]))
+#define N_TOTALS (4 + N_DROPS) /* rx_bytes, tx_bytes, rx_packets, tx_packets, then the drops */
+
+static struct json_object *drops_json(const uint64_t v[static N_DROPS])
+{
+	struct json_object *d = json_object_new_object();
+	for (size_t i = 0; i < N_DROPS; i++)
+		json_object_object_add(d, drop_reasons[i], json_object_new_uint64(v[i]));
+	return d;
+}
+
+static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t totals[N_TOTALS])
 {
 	struct json_object *o = json_object_new_object();
 	struct dtls_session_stats st = { 0 };
@@ -153,20 +182,17 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	json_object_object_add(o, "allowed_ips", ips);
 	json_object_object_add(o, "last_handshake", unix_time(last_hs, now));
 	json_object_object_add(o, "last_rx", unix_time(last_rx, now));
-	uint64_t v[8] = { LOAD(p->c.rx_bytes), LOAD(p->c.tx_bytes), LOAD(p->c.rx_packets),
-			  LOAD(p->c.tx_packets), LOAD(p->c.drop_policy),
-			  LOAD(p->c.drop_replay) + st.dropped_replay,
-			  LOAD(p->c.drop_mac) + st.dropped_mac, LOAD(p->c.drop_oversize) };
+	uint64_t v[N_TOTALS] = { LOAD(p->c.rx_bytes), LOAD(p->c.tx_bytes), LOAD(p->c.rx_packets),
+				 LOAD(p->c.tx_packets), LOAD(p->c.drop_policy),
+				 LOAD(p->c.drop_replay) + st.dropped_replay,
+				 LOAD(p->c.drop_mac) + st.dropped_mac, LOAD(p->c.drop_oversize),
+				 LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun) };
 	json_object_object_add(o, "rx_bytes", json_object_new_uint64(v[0]));
 	json_object_object_add(o, "tx_bytes", json_object_new_uint64(v[1]));
 	json_object_object_add(o, "rx_packets", json_object_new_uint64(v[2]));
 	json_object_object_add(o, "tx_packets", json_object_new_uint64(v[3]));
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "policy", json_object_new_uint64(v[4]));
-	json_object_object_add(d, "replay", json_object_new_uint64(v[5]));
-	json_object_object_add(d, "mac", json_object_new_uint64(v[6]));
-	json_object_object_add(d, "oversize", json_object_new_uint64(v[7]));
-	json_object_object_add(o, "drops", d);
+	json_object_object_add(o, "keepalives_rx", json_object_new_uint64(LOAD(p->c.keepalives_rx)));
+	json_object_object_add(o, "drops", drops_json(v + 4));
 	json_object_object_add(o, "handshakes", json_object_new_uint64(LOAD(p->c.handshakes)));
 	json_object_object_add(o, "handshake_failures",
 			       json_object_new_uint64(LOAD(p->c.handshake_failures)));
@@ -174,7 +200,7 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	json_object_object_add(o, "renegotiations_refused",
 			       json_object_new_uint64(LOAD(p->c.reneg_refused)));
 	if (totals)
-		for (int i = 0; i < 8; i++)
+		for (size_t i = 0; i < N_TOTALS; i++)
 			totals[i] += v[i];
 	return o;
 }
@@ -183,7 +209,7 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 {
 	struct gateway *gw = arg;
 	const struct gw_gen *gen = atomic_load(&gw->gen);
-	uint64_t now = now_ms(), t[8] = { 0 };
+	uint64_t now = now_ms(), t[N_TOTALS] = { 0 };
 	char a[GW_ADDRSTRLEN];
 	(void)err, (void)errlen;
 
@@ -203,13 +229,11 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	json_object_object_add(tt, "tx_bytes", json_object_new_uint64(t[1]));
 	json_object_object_add(tt, "rx_packets", json_object_new_uint64(t[2]));
 	json_object_object_add(tt, "tx_packets", json_object_new_uint64(t[3]));
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "policy", json_object_new_uint64(t[4]));
-	json_object_object_add(d, "replay", json_object_new_uint64(t[5]));
-	json_object_object_add(d, "mac", json_object_new_uint64(t[6]));
-	json_object_object_add(d, "oversize", json_object_new_uint64(t[7]));
+	struct json_object *d = drops_json(t + 4);
 	json_object_object_add(d, "unknown_sender", json_object_new_uint64(LOAD(gw->st.unknown_dropped)));
 	json_object_object_add(d, "removed_peer", json_object_new_uint64(LOAD(gw->st.removed_dropped)));
+	json_object_object_add(d, "no_route", json_object_new_uint64(LOAD(gw->st.no_route)));
+	json_object_object_add(d, "send_failed", json_object_new_uint64(LOAD(gw->st.tx_dropped)));
 	json_object_object_add(tt, "drops", d);
 	json_object_object_add(o, "totals", tt);
 	json_object_object_add(o, "halfopen", json_object_new_uint64(ho_count(&gw->ho)));
@@ -228,6 +252,17 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	json_object_object_add(o, "hello_fragments_evicted", json_object_new_uint64(evicted));
 	json_object_object_add(o, "reassembly_bytes", json_object_new_uint64(dtls_reassembly_bytes()));
 	json_object_object_add(o, "reassembly_dropped", json_object_new_uint64(LOAD(gw->st.reasm_dropped)));
+	json_object_object_add(o, "cookie_exchanges", json_object_new_uint64(LOAD(gw->st.hvr_sent)));
+	json_object_object_add(o, "tun_read_errors", json_object_new_uint64(LOAD(gw->st.tun_read_errors)));
+	struct json_object *off = json_object_new_object();
+	json_object_object_add(off, "tun_super_in", json_object_new_uint64(LOAD(gw->st.tun_super_in)));
+	json_object_object_add(off, "tun_merged_out",
+			       json_object_new_uint64(LOAD(gw->st.tun_merged_out)));
+	json_object_object_add(off, "udp_gso_sends", json_object_new_uint64(LOAD(gw->st.udp_gso_sends)));
+	json_object_object_add(off, "udp_gro_recvs", json_object_new_uint64(LOAD(gw->st.udp_gro_recvs)));
+	json_object_object_add(off, "tun_super_dropped",
+			       json_object_new_uint64(LOAD(gw->st.tun_super_dropped)));
+	json_object_object_add(o, "offload", off);
 	*result = o;
 	return 0;
 }

@@ -175,6 +175,21 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	       "Handshake fragments dropped over the reassembly budgets (ended sessions).");
 	by_reason(out, member(status, "handshakes_refused"), "dtlsgw_handshakes_refused_total",
 		  "Handshakes refused or dropped before they authenticated, by reason.");
+	scalar(out, status, "cookie_exchanges", "dtlsgw_cookie_exchanges_total", "counter",
+	       "HelloVerifyRequests sent (cookie exchanges with senders without a session).");
+	scalar(out, status, "tun_read_errors", "dtlsgw_tun_read_errors_total", "counter",
+	       "Reads from the TUN device that failed.");
+	const struct json_object *off = member(status, "offload");
+	scalar(out, off, "tun_super_in", "dtlsgw_offload_tun_super_in_total", "counter",
+	       "Super-packets (many segments in one) read from TUN.");
+	scalar(out, off, "tun_merged_out", "dtlsgw_offload_tun_merged_out_total", "counter",
+	       "Merged writes of many received packets to TUN.");
+	scalar(out, off, "udp_gso_sends", "dtlsgw_offload_udp_gso_sends_total", "counter",
+	       "UDP sends of many datagrams at once (segmentation offload).");
+	scalar(out, off, "udp_gro_recvs", "dtlsgw_offload_udp_gro_recvs_total", "counter",
+	       "UDP receives of many datagrams at once (receive coalescing).");
+	scalar(out, off, "tun_super_dropped", "dtlsgw_offload_tun_super_dropped_total", "counter",
+	       "Super-packets from TUN dropped (not understood, or segments above the MTU).");
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -190,6 +205,8 @@ static const struct {
 	  "Inner packets received from the peer." },
 	{ "tx_packets", "dtlsgw_peer_tx_packets_total", "counter",
 	  "Inner packets sent to the peer." },
+	{ "keepalives_rx", "dtlsgw_peer_keepalives_rx_total", "counter",
+	  "Keepalives received from the peer." },
 	{ "last_handshake", "dtlsgw_peer_last_handshake_seconds", "gauge",
 	  "Unix time of the last completed handshake." },
 	{ "last_rx", "dtlsgw_peer_last_rx_seconds", "gauge",

@@ -249,10 +249,12 @@ static int parse_args(struct parse *p, const struct json_object *args, struct co
 				const char *s = get_string(p, val, "args.level", &len);
 				if (!s)
 					return p->rc;
+				char buf[33];
 				if (control_log_level_parse(s, &out->level) < 0)
 					return fail(p,
-						    "args.level: not one of error, warning, "
-						    "notice, info, debug");
+						    "unknown level \"%s\"; use error, warning, "
+						    "notice, info or debug",
+						    printable(s, buf));
 				have_level = true;
 			} else if (strcmp(key, CONTROL_ARG_FORMAT) == 0 && kind == ARGS_STATS) {
 				size_t len;

@@ -261,7 +261,7 @@ static void test_parse_wrong_types(void)
 	/* log-level */
 	BAD("{\"version\":1,\"command\":\"log-level\"}", "args.level missing");
 	BAD("{\"version\":1,\"command\":\"log-level\",\"args\":{\"level\":\"verbose\"}}",
-	    "not one of");
+	    "unknown level \"verbose\"; use error, warning, notice, info or debug");
 	BAD("{\"version\":1,\"command\":\"log-level\",\"args\":{\"level\":3}}", "not a string");
 	BAD("{\"version\":1,\"command\":\"log-level\",\"args\":{\"name\":\"a\"}}", "unknown argument");
 	/* stats */
