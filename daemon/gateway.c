@@ -444,6 +444,92 @@ static bool cert_matches(const struct peer_policy *p, const struct dtls_session 
 	return true;
 }
 
+/* How many of cert peer p's constraints (cert_cn, cert_san, cert_pin_sha256) the peer
+ * certificate of s meets; with out, each one said in words ("cert_cn \"x\" is not its
+ * CN"), appended at *off. */
+static unsigned cert_explain(const struct peer_policy *p, const struct dtls_session *s,
+			     const uint8_t pin[static PEER_PIN_LEN], bool have_pin, char *out,
+			     size_t cap, size_t *off)
+{
+	const char *what[3] = { NULL, NULL, NULL };
+	char part[3][400];
+	unsigned met = 0, n = 0;
+
+	if (p->cert.cn) {
+		bool ok = dtls_session_peer_has_cn(s, p->cert.cn);
+		met += ok;
+		snprintf(part[n], sizeof(part[n]), "cert_cn \"%s\" %s", p->cert.cn,
+			 ok ? "matches" : dtls_session_peer_has_name(s, p->cert.cn) ?
+			 "is one of its names but not its CN" : "is not its CN");
+		what[n] = part[n];
+		n++;
+	}
+	if (p->cert.san) {
+		bool ok = dtls_session_peer_has_san(s, p->cert.san);
+		met += ok;
+		snprintf(part[n], sizeof(part[n]), "cert_san \"%s\" %s", p->cert.san,
+			 ok ? "matches" : dtls_session_peer_has_name(s, p->cert.san) ?
+			 "is one of its names but not a DNS or IP SAN" : "is none of its SANs");
+		what[n] = part[n];
+		n++;
+	}
+	if (p->cert.has_pin) {
+		bool ok = have_pin && memcmp(pin, p->cert.pin_sha256, PEER_PIN_LEN) == 0;
+		met += ok;
+		snprintf(part[n], sizeof(part[n]), "cert_pin_sha256 %s",
+			 ok ? "matches" : "is another key");
+		what[n] = part[n];
+		n++;
+	}
+	for (unsigned i = 0; out && i < n && *off < cap; i++) {
+		int w = snprintf(out + *off, cap - *off, "%s%s", i ? ", " : "", what[i]);
+		*off += w > 0 ? (size_t)w : 0;
+	}
+	return met;
+}
+
+/* Why the peer certificate of s matches none of gen's peers, for the log: its key pin
+ * and the nearest certificate peer (the one whose constraints it meets most, the first
+ * of equals), constraint by constraint. */
+static const char *cert_no_match(const struct gw_gen *gen, const struct dtls_session *s,
+				 char *buf, size_t cap)
+{
+	uint8_t pin[PEER_PIN_LEN];
+	bool have_pin = dtls_session_peer_pin(s, pin);
+	const struct peer_policy *best = NULL;
+	unsigned best_met = 0;
+	size_t off = 0;
+
+	for (size_t i = 0; i < gen->n_peers; i++) {
+		const struct peer_policy *p = &gen->peers[i]->pol;
+		if (p->auth != PEER_AUTH_CERT || atomic_load(&gen->peers[i]->removed))
+			continue;
+		unsigned met = cert_explain(p, s, pin, have_pin, NULL, 0, NULL);
+		if (!best || met > best_met) {
+			best = p;
+			best_met = met;
+		}
+	}
+	if (have_pin) {
+		off += (size_t)snprintf(buf, cap, "its key has cert_pin_sha256 ");
+		for (size_t i = 0; i < PEER_PIN_LEN && off + 2 < cap; i++)
+			off += (size_t)snprintf(buf + off, cap - off, "%02x", pin[i]);
+	}
+	if (off < cap) {
+		if (!best) {
+			snprintf(buf + off, cap - off, "%sno peer is identified by certificate",
+				 off ? "; " : "");
+		} else {
+			int w = snprintf(buf + off, cap - off, "%snearest peer %s: ", off ? "; " : "",
+					 best->name);
+			off += w > 0 ? (size_t)w : 0;
+			if (off < cap)
+				cert_explain(best, s, pin, have_pin, buf, cap, &off);
+		}
+	}
+	return buf;
+}
+
 /* ---- sessions: the libdtls callbacks (called under the session lock) ---- */
 
 static void cb_send(void *arg, const uint8_t *d, size_t n)
@@ -555,7 +641,7 @@ static int cb_authorize(void *arg, struct dtls_session *s)
 	const struct gw_gen *gen;
 	const uint8_t *id;
 	size_t idlen;
-	char a[GW_ADDRSTRLEN], q[300];
+	char a[GW_ADDRSTRLEN], q[300], why[1024];
 
 	gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
 	if (gs->client) {
@@ -585,7 +671,8 @@ static int cb_authorize(void *arg, struct dtls_session *s)
 		else
 			log_ratelimited(&gw->rl_hs_fail, GW_LOG_WARNING,
 					"refused handshake from %s: certificate matches no "
-					"configured peer", a);
+					"configured peer (%s)", a,
+					cert_no_match(gen, s, why, sizeof(why)));
 		return DTLS_ERR_ACCESS_DENIED;
 	}
 	/* The server offers every peer's suites: this one must be in this peer's list. */
