@@ -315,3 +315,9 @@ int dtls_config_remove_trusted(struct dtls_config *cfg, const char *file)
 	pki_trust_unref(t);
 	return rc < 0 ? rc : rc == 0 ? DTLS_ERR_ARG : DTLS_OK;
 }
+
+int dtls_cert_file_info(const char *file, dtls_cert_info_fn fn, void *arg, char *err, size_t err_len)
+{
+	ENSURE(file && fn, DTLS_ERR_ARG);
+	return pki_file_cert_info(file, fn, arg, err, err_len);
+}

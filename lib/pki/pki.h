@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dtls/dtls.h>
+
 #include "common/guard.h"
 
 /* TLS SignatureScheme code points (RFC 8446 4.2.3; in TLS 1.2 the ECDSA ones do not bind
@@ -162,6 +164,15 @@ MUST_CHECK int pki_trust_remove_der(struct pki_trust *t, const uint8_t *der, siz
 /* Removes every certificate of the file. Returns the number removed or an error. */
 MUST_CHECK int pki_trust_remove_file(struct pki_trust *t, const char *file, char *err, size_t err_len);
 size_t pki_trust_count(const struct pki_trust *t);
+
+/*
+ * Calls fn for each certificate of a PEM bundle or of one DER certificate, in file
+ * order, with its subject and validity period; verifies nothing. Returns the number of
+ * certificates, or DTLS_ERR_FILE / DTLS_ERR_NOMEM with a reason in err (for a private
+ * key: "<file> is a private key, not a certificate"). The public dtls_cert_file_info().
+ */
+MUST_CHECK int pki_file_cert_info(const char *file, dtls_cert_info_fn fn, void *arg, char *err,
+				  size_t err_len);
 
 /* ---- the peer's certificate ---------------------------------------------- */
 

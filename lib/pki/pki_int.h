@@ -59,6 +59,14 @@ MUST_CHECK int pki_crt_list_import(const gnutls_datum_t *d, unsigned flags, gnut
 				   unsigned *n);
 void pki_crt_list_free(gnutls_x509_crt_t *list, unsigned n);
 
+/*
+ * The reason why file, whose bytes d are not a certificate, was refused, into err:
+ * "<file> is a private key, not a certificate" when GnuTLS reads d as a private key (or
+ * it is PEM armoured as one), else "<file>: not a certificate in PEM or DER".
+ * Returns DTLS_ERR_FILE.
+ */
+MUST_CHECK int pki_not_a_certificate(const char *file, const gnutls_datum_t *d, char *err, size_t err_len);
+
 /* The key type of a public key, or DTLS_ERR_UNSUPPORTED_CERTIFICATE. */
 MUST_CHECK int pki_pubkey_type(gnutls_pubkey_t pub, enum pki_key_type *type);
 

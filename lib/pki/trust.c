@@ -223,11 +223,11 @@ static int file_ders(const char *file, gnutls_datum_t **ders, size_t *n, char *e
 	pki_seterr(err, err_len, "%s", "");
 	TRY(pki_read_file(file, &raw, err, err_len));
 	int rc = to_ders(&raw, ders, n);
-	gnutls_free(raw.data);
 	if (rc == DTLS_ERR_BAD_CERTIFICATE) {
-		pki_seterr(err, err_len, "%s: not a certificate in PEM or DER", file);
-		rc = DTLS_ERR_FILE;
+		rc = pki_not_a_certificate(file, &raw, err, err_len);
+		explicit_bzero(raw.data, raw.size); /* it may be a private key */
 	}
+	gnutls_free(raw.data);
 	return rc;
 }
 

@@ -92,6 +92,22 @@ int pki_crt_list_import(const gnutls_datum_t *d, unsigned flags, gnutls_x509_crt
 	return gnutls_x509_crt_list_import2(list, n, d, fmt, flags);
 }
 
+int pki_not_a_certificate(const char *file, const gnutls_datum_t *d, char *err, size_t err_len)
+{
+	bool pem = pki_is_pem(d), key = pem && memmem(d->data, d->size, "PRIVATE KEY-----", 16) != NULL;
+	gnutls_x509_privkey_t k;
+	if (!key && gnutls_x509_privkey_init(&k) >= 0) {
+		key = gnutls_x509_privkey_import2(k, d, pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL,
+						  GNUTLS_PKCS_PLAIN) >= 0;
+		gnutls_x509_privkey_deinit(k);
+	}
+	if (key)
+		pki_seterr(err, err_len, "%s is a private key, not a certificate", file);
+	else
+		pki_seterr(err, err_len, "%s: not a certificate in PEM or DER", file);
+	return DTLS_ERR_FILE;
+}
+
 void pki_crt_list_free(gnutls_x509_crt_t *list, unsigned n)
 {
 	if (!list)

@@ -15,6 +15,7 @@
 #   client-rsa.{pem,der,key}             RSA-2048, CN/DNS client-rsa.gw.test, TLS client
 #   server-expired.{pem,key}             like server-ec, valid 2023-01-01 .. 2024-01-01
 #   server-wrong.{pem,key}               like server-ec, but CN/DNS wrong.test
+#   server-soon.{pem,key}                like server-ec, but expires 10 days from now
 #   other-ca.{pem,key}                   an unrelated root CA
 #   server-unknown.{pem,key}             like server-ec, signed by other-ca
 #   client-other.{pem,key}               like client (CN/DNS client1.gw.test), signed by other-ca
@@ -175,6 +176,11 @@ key server-expired p256
 leaf_tmpl gw.test server "" "2023-01-01 00:00:00" "2024-01-01 00:00:00"
 cert server-expired int
 chain server-expired
+
+key server-soon p256
+leaf_tmpl gw.test server "" "$start" "$(date -u -d '10 days' '+%Y-%m-%d %H:%M:%S')"
+cert server-soon int
+chain server-soon
 
 key server-wrong p256
 leaf_tmpl wrong.test server

@@ -176,6 +176,26 @@ DTLS_API DTLS_MUST_CHECK int dtls_config_set_server_name(struct dtls_config *cfg
 /* Accept only a peer whose SubjectPublicKeyInfo has this SHA-256 (with or without a CA). */
 DTLS_API DTLS_MUST_CHECK int dtls_config_pin_sha256(struct dtls_config *cfg, const uint8_t pin[32]);
 
+/* One certificate of a file, as dtls_cert_file_info() hands it out. */
+struct dtls_cert_info {
+	size_t index;                  /* its place in the file, 0 first */
+	const char *subject;           /* the subject DN as RFC 4514 text ("CN=gw.test,O=x");
+					* valid during the call only */
+	int64_t not_before, not_after; /* the validity period, seconds since 1970 (UTC) */
+};
+typedef void (*dtls_cert_info_fn)(void *arg, const struct dtls_cert_info *info);
+/*
+ * Reads the certificates of a PEM bundle or of one DER certificate, as
+ * dtls_config_add_trusted() and dtls_config_add_local_cert() read them, and calls fn
+ * once for each, in file order. Nothing is verified and no clock is read: this is for
+ * a caller's own checks, such as a warning about a certificate that expires soon.
+ * Returns the number of certificates, or DTLS_ERR_FILE (cannot read; not a certificate,
+ * "FILE is a private key, not a certificate" for a key) or DTLS_ERR_NOMEM with a reason
+ * in err (may be NULL); fn is not called then.
+ */
+DTLS_API DTLS_MUST_CHECK int dtls_cert_file_info(const char *file, dtls_cert_info_fn fn, void *arg,
+						 char *err, size_t err_len);
+
 /* ---- sessions ----------------------------------------------------------- */
 
 struct dtls_session;
