@@ -54,19 +54,57 @@ const char *config_quote(char *buf, size_t len, const char *s)
 	return buf;
 }
 
+/* The run-time change that line of the buffer came from, or NULL for the file's own. */
+static const struct config_origin *origin_of(const struct parser *p, unsigned long line)
+{
+	const struct config_overlay *ov = p->overlay;
+
+	for (size_t i = 0; ov && line > ov->head_lines && i < ov->n_origins; i++)
+		if (line >= ov->origins[i].first && line <= ov->origins[i].last)
+			return &ov->origins[i];
+	return NULL;
+}
+
+/* msg into out, each "line N" of it that is a line of a run-time change as that change. */
+static void cite_origins(const struct parser *p, const char *msg, char *out, size_t len)
+{
+	size_t o = 0;
+
+	while (*msg && o + 1 < len) {
+		const struct config_origin *src = NULL;
+		char *end = NULL;
+		if (!strncmp(msg, "line ", 5) && msg[5] >= '0' && msg[5] <= '9')
+			src = origin_of(p, strtoul(msg + 5, &end, 10));
+		if (!src) {
+			out[o++] = *msg++;
+			continue;
+		}
+		int w = snprintf(out + o, len - o, "%s", src->what);
+		o = w < 0 ? o : (size_t)w >= len - o ? len - 1 : o + (size_t)w;
+		msg = end;
+	}
+	out[o] = '\0';
+}
+
 void config_vreport(struct parser *p, bool warning, unsigned line, const char *label,
 		    const char *key, const char *fmt, va_list ap)
 {
-	char where[128], what[160] = "", why[512], *text = NULL;
+	char where[128], what[160] = "", msg[512], why[512], *text = NULL;
+	const struct config_origin *src = origin_of(p, line);
 
-	if (line)
+	if (src) {
+		snprintf(where, sizeof(where), "%s:", src->what);
+		label = NULL; /* the change added this one section: "add-peer s4" names it */
+	} else if (line) {
 		snprintf(where, sizeof(where), "%s:%u:", p->name, line);
-	else
+	} else {
 		snprintf(where, sizeof(where), "%s:", p->name);
+	}
 	/* " [label] key:", " [label]:", " key:" or nothing */
 	snprintf(what, sizeof(what), "%s%s%s%s%s%s", label ? " [" : "", label ? label : "",
 		 label ? "]" : "", key ? " " : "", key ? key : "", label || key ? ":" : "");
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cite_origins(p, msg, why, sizeof(why));
 	if (asprintf(&text, "%s%s %s%s", where, what, warning ? "warning: " : "", why) < 0)
 		text = NULL;
 	if (config_diags_add(p->diags, line, warning, text) < 0)
@@ -1050,7 +1088,7 @@ static int parse(struct parser *p, struct gw_config **out)
 }
 
 static int parse_buffer(const char *name, const char *buf, size_t len,
-			const struct config_peer_drop *drop, struct gw_config **out,
+			const struct config_overlay *overlay, struct gw_config **out,
 			struct config_diags *diags)
 {
 	struct parser *p = calloc(1, sizeof(*p));
@@ -1063,7 +1101,7 @@ static int parse_buffer(const char *name, const char *buf, size_t len,
 	p->buf = buf;
 	p->len = len;
 	p->diags = diags;
-	p->drop = drop;
+	p->overlay = overlay;
 	rc = parse(p, out);
 	free(p);
 	return rc;
@@ -1105,23 +1143,21 @@ int config_load(const char *path, struct gw_config **out, struct config_diags *d
 	return rc;
 }
 
-/* ---- peers left out (dtlsgwctl remove-peer) ---- */
+/* ---- the run-time changes (dtlsgwctl add-peer, remove-peer) ---- */
 
 bool config_peer_dropped(const struct parser *p, const char *name)
 {
-	if (!p->drop || p->line > p->drop->head_lines)
+	if (!p->overlay || p->line > p->overlay->head_lines)
 		return false;
-	for (size_t i = 0; i < p->drop->n; i++)
-		if (!strcmp(p->drop->names[i], name))
+	for (size_t i = 0; i < p->overlay->n_drop; i++)
+		if (!strcmp(p->overlay->drop[i], name))
 			return true;
 	return false;
 }
 
-int config_parse_buffer_without(const char *name, const char *buf, size_t len,
-				unsigned head_lines, const char *const *drop, size_t n_drop,
-				struct gw_config **out, struct config_diags *diags)
+int config_parse_overlay(const char *name, const char *buf, size_t len,
+			 const struct config_overlay *ov, struct gw_config **out,
+			 struct config_diags *diags)
 {
-	const struct config_peer_drop d = { .head_lines = head_lines, .names = drop, .n = n_drop };
-
-	return parse_buffer(name, buf, len, &d, out, diags);
+	return parse_buffer(name, buf, len, ov, out, diags);
 }

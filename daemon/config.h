@@ -111,19 +111,41 @@ int config_parse_buffer(const char *name, const char *buf, size_t len, struct gw
 			struct config_diags *diags) CONFIG_MUST_CHECK;
 
 /*
- * config_parse_buffer() leaving some peers out: a [peer NAME] section that starts
- * within the first head_lines lines and whose NAME is one of drop[0..n_drop) is
- * skipped as if it were not there (its keys are neither read nor checked). The
- * whole-set checks (names, identities, overlapping prefixes) then see only the peers
- * that stay, so a section after the head may take a left-out peer's name, identity
- * or prefixes. NAME is the parser's own reading of the header line (after it trims
- * blanks, \v, \f and a UTF-8 byte order mark): a peer left out here is exactly the
- * one of that name that config_parse_buffer() would return. For the peers of the
- * configuration file that dtlsgwctl remove-peer removed at run time.
+ * A configuration file with the changes made to it at run time (dtlsgwctl add-peer and
+ * remove-peer): the buffer holds the file (its first head_lines lines), then [peer NAME]
+ * sections added at run time.
+ *
+ * Removed peers: a [peer NAME] section that starts within the head and whose NAME is
+ * one of drop[0..n_drop) is skipped as if it were not there (its keys are neither read
+ * nor checked). The whole-set checks (names, identities, overlapping prefixes) then see
+ * only the peers that stay, so a section after the head may take a left-out peer's
+ * name, identity or prefixes. NAME is the parser's own reading of the header line
+ * (after it trims blanks, \v, \f and a UTF-8 byte order mark): a peer left out here is
+ * exactly the one of that name that config_parse_buffer() would return.
+ *
+ * Added sections: lines first..last of origins[i] came from the change origins[i].what
+ * ("add-peer s4"), not from the file. A diagnostic about such a line cites the change
+ * instead of the file ("add-peer s4: allowed_ips: ...", without the [peer s4] label its
+ * section would add), and so does a reference to such a line in a message ("overlaps
+ * 10.1.2.0/24 of peer s3 (add-peer s3)"): no line past the end of the file is cited.
  */
-int config_parse_buffer_without(const char *name, const char *buf, size_t len,
-				unsigned head_lines, const char *const *drop, size_t n_drop,
-				struct gw_config **out, struct config_diags *diags) CONFIG_MUST_CHECK;
+struct config_origin {
+	unsigned first, last;
+	const char *what;
+};
+
+struct config_overlay {
+	unsigned head_lines;
+	const char *const *drop;
+	size_t n_drop;
+	const struct config_origin *origins;
+	size_t n_origins;
+};
+
+/* config_parse_buffer() of a file with its run-time changes (struct config_overlay). */
+int config_parse_overlay(const char *name, const char *buf, size_t len,
+			 const struct config_overlay *ov, struct gw_config **out,
+			 struct config_diags *diags) CONFIG_MUST_CHECK;
 
 /* Free a config and wipe its keys. NULL is fine. */
 void config_free(struct gw_config *cfg);

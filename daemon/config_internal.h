@@ -91,8 +91,8 @@ struct parser {
 	size_t errors_at_start;
 	bool oom;
 
-	/* config_parse_buffer_without(): peers left out, or NULL */
-	const struct config_peer_drop *drop;
+	/* config_parse_overlay(): the run-time changes, or NULL */
+	const struct config_overlay *overlay;
 };
 
 /* Add "NAME:LINE: [label] key: why" (line 0: no line; label/key NULL: left out). */
@@ -106,15 +106,8 @@ int config_diags_add(struct config_diags *d, unsigned line, bool warning,
 		     char *text) CONFIG_MUST_CHECK; /* takes text */
 void config_diags_sort(struct config_diags *d);
 
-/* The peers config_parse_buffer_without() leaves out: a [peer NAME] section
- * whose NAME is one of names[0..n) and that starts at or before head_lines. */
-struct config_peer_drop {
-	unsigned head_lines;
-	const char *const *names;
-	size_t n;
-};
-
-/* Whether the section [peer name] starting at the current line is left out. */
+/* Whether the section [peer name] starting at the current line is left out
+ * (config_parse_overlay()). */
 bool config_peer_dropped(const struct parser *p, const char *name);
 
 /* Whole-file checks and defaults after the last line (config_check.c). */

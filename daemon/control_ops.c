@@ -3,10 +3,10 @@
  *
  * Peers added or removed at run time (add-peer, remove-peer) are an overlay on the
  * configuration file: the [peer] sections added and the names removed. Every reload
- * (SIGHUP, `reload`, and each add/remove) reads the file, appends the added sections,
- * has the parser leave out the file's sections of the removed peers and applies the
- * result through gw_apply(), so the file's checks (overlapping prefixes, duplicate
- * identities) always run on the whole set that stays. The
+ * (SIGHUP, `reload`, and each add/remove) reads the file and checks it alone as a start
+ * would, then appends the added sections, has the parser leave out the file's sections
+ * of the removed peers and applies the result through gw_apply(), so the file's checks
+ * (overlapping prefixes, duplicate identities) always run on the whole set that stays. The
  * overlay lasts as long as the process: the file is the place for permanent changes.
  * All of this runs on the control thread only.
  */
@@ -308,7 +308,8 @@ static int op_disconnect(void *arg, const char *name, struct json_object **resul
 	return 0;
 }
 
-/* The whole of the file f into m; *lines gets its number of lines. */
+/* The whole of the file f into m, ending with a newline (one is added after a last
+ * line without); *lines gets its number of lines. */
 static int copy_file(FILE *f, FILE *m, unsigned *lines)
 {
 	char chunk[4096];
@@ -322,66 +323,204 @@ static int copy_file(FILE *f, FILE *m, unsigned *lines)
 		if (fwrite(chunk, 1, n, m) != n)
 			break;
 	}
-	if (last != '\n')
+	if (last != '\n') {
 		++*lines;
+		fputc('\n', m);
+	}
 	explicit_bzero(chunk, sizeof(chunk));
 	return ferror(f) || ferror(m) ? -1 : 0;
 }
 
-/* The configuration file with the overlay, parsed and applied: the file as it is,
- * then the added sections; the parser leaves out the file's sections of removed peers
- * (config_parse_buffer_without(), by the name it reads, so whatever it trims before a
- * header cannot hide one from it), and its checks run on the peers that stay. */
-static int apply(struct gateway *gw, const char *what, char *err, size_t errlen)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	unsigned file_lines = 0;
-	FILE *m = open_memstream(&buf, &size);
-	FILE *f = fopen(gw->config_path, "re");
-	if (!f || !m) {
-		snprintf(err, errlen, "%s: %s", gw->config_path, strerror(errno));
-		if (f)
-			fclose(f);
-		if (m)
-			fclose(m);
-		free(buf);
-		return -1;
-	}
-	int rc = copy_file(f, m, &file_lines);
-	fclose(f);
-	for (size_t i = 0; i < overlay.sections.n; i++)
-		fprintf(m, "\n%s", overlay.sections.v[i]);
-	if (fclose(m) != 0 || rc < 0) {
-		snprintf(err, errlen, "%s: %s", gw->config_path,
-			 rc < 0 ? "read error" : "out of memory");
-		if (buf)
-			explicit_bzero(buf, size);
-		free(buf);
-		return -1;
-	}
+#define CHANGE_MAX (sizeof("add-peer ") + PEER_NAME_MAX)
 
+/* The configuration file, then the overlay's added sections, as one text. */
+struct text {
+	char *buf;
+	size_t len, file_len;          /* all of it; the file's own bytes (buf[0..file_len)) */
+	unsigned file_lines;
+	struct config_origin *origins; /* the lines of each added section, index for index */
+	char (*changes)[CHANGE_MAX];   /* and its origins[i].what, "add-peer NAME" */
+};
+
+static void text_free(struct text *t)
+{
+	if (t->buf)
+		explicit_bzero(t->buf, t->len); /* may hold PSKs */
+	free(t->buf);
+	free(t->origins);
+	free(t->changes);
+}
+
+/* The file at path, then the overlay's added sections, into t (freed with text_free()). */
+static int text_read(const char *path, struct text *t, char *err, size_t errlen)
+{
+	size_t n = overlay.sections.n;
+	const char *why = "out of memory";
+	int rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	FILE *m = open_memstream(&t->buf, &t->len);
+	t->origins = calloc(n + 1, sizeof(*t->origins));
+	t->changes = calloc(n + 1, sizeof(*t->changes));
+	if (m && t->origins && t->changes) {
+		if (copy_file(f, m, &t->file_lines) < 0)
+			why = "read error";
+		else if (fflush(m) == 0)
+			rc = 0;
+	}
+	fclose(f);
+	t->file_len = t->len;
+	/* control_settings_ini() ends every line of a section with a newline. */
+	for (size_t i = 0, line = t->file_lines; rc == 0 && i < n; i++) {
+		const char *s = overlay.sections.v[i];
+		snprintf(t->changes[i], CHANGE_MAX, "add-peer %s", overlay.names.v[i]);
+		t->origins[i].what = t->changes[i];
+		t->origins[i].first = (unsigned)line + 1;
+		for (; *s; s++)
+			line += *s == '\n';
+		t->origins[i].last = (unsigned)line;
+		fputs(overlay.sections.v[i], m);
+	}
+	if (m && fclose(m) != 0)
+		rc = -1;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		text_free(t);
+	}
+	return rc;
+}
+
+/* Parses the file alone (ov NULL) or with the overlay, and logs what the parser says;
+ * on an error its first one (and how many more) goes to err. */
+static int parse_logged(const struct gateway *gw, const char *what, const struct text *t,
+			const struct config_overlay *ov, struct gw_config **out, char *err,
+			size_t errlen)
+{
 	struct config_diags diags;
-	struct gw_config *cfg = NULL;
 	config_diags_init(&diags);
-	rc = config_parse_buffer_without(gw->config_path, buf, size, file_lines,
-					 (const char *const *)overlay.removed.v, overlay.removed.n,
-					 &cfg, &diags);
-	explicit_bzero(buf, size);
-	free(buf);
+	int rc = ov ? config_parse_overlay(gw->config_path, t->buf, t->len, ov, out, &diags)
+		    : config_parse_buffer(gw->config_path, t->buf, t->file_len, out, &diags);
 	for (size_t i = 0; i < diags.n; i++)
 		log_warnx("%s: %s", what, diags.v[i].text);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s", diags.n ? diags.v[0].text : "invalid configuration");
-		log_warnx("%s: %s is not valid; the running configuration stays", what, gw->config_path);
-		config_diags_free(&diags);
-		return -1;
+		const char *first = NULL;
+		for (size_t i = 0; i < diags.n && !first; i++)
+			if (!diags.v[i].warning)
+				first = diags.v[i].text;
+		if (!first)
+			snprintf(err, errlen, "%s: %s", gw->config_path, strerror(-rc));
+		else if (diags.n_errors > 1)
+			snprintf(err, errlen, "%s (and %zu more errors: see the daemon's log)", first,
+				 diags.n_errors - 1);
+		else
+			snprintf(err, errlen, "%s", first);
+		log_warnx("%s: %s is not valid; the running configuration stays", what,
+			  gw->config_path);
 	}
 	config_diags_free(&diags);
-	if (gw_apply(gw, cfg, what) < 0) {
-		snprintf(err, errlen, "%s: cannot apply; the running configuration stays", what);
+	return rc;
+}
+
+/* The members of a reload's result, arrays of peer names by enum gw_peer_change. */
+static const char *const change_names[] = {
+	[GW_PEER_ADDED] = "added",
+	[GW_PEER_CHANGED] = "changed",
+	[GW_PEER_REMOVED] = "removed",
+	[GW_PEER_UNCHANGED] = "unchanged",
+};
+#define NOT_STARTED "not_started" /* peers of the file removed at run time */
+
+static void add_name(struct json_object *summary, const char *member, const char *name)
+{
+	struct json_object *a;
+	if (json_object_object_get_ex(summary, member, &a))
+		json_object_array_add(a, json_object_new_string(name));
+}
+
+static void note_change(void *arg, const char *name, enum gw_peer_change change)
+{
+	add_name(arg, change_names[change], name);
+}
+
+static struct json_object *summary_new(void)
+{
+	struct json_object *o = json_object_new_object();
+	for (size_t i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+		json_object_object_add(o, change_names[i], json_object_new_array());
+	json_object_object_add(o, NOT_STARTED, json_object_new_array());
+	return o;
+}
+
+static bool has_peer(const struct gw_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (!strcmp(cfg->peers[i].name, name))
+			return true;
+	return false;
+}
+
+/* The configuration file with the overlay, checked and applied. First the file alone,
+ * exactly as a start checks it: below, the parser leaves out the file's sections of
+ * removed peers, but a reload must not take a file that a restart would refuse. Then
+ * the file and the added sections, without the file's sections of removed peers
+ * (config_parse_overlay(), by the name it reads, so whatever it trims before a header
+ * cannot hide one from it); its checks run on the peers that stay, and its diagnostics
+ * about an added section cite the add-peer, not a line past the end of the file.
+ * *summary (if not NULL) gets what was done: the result of "reload". */
+static int apply(struct gateway *gw, const char *what, struct json_object **summary, char *err,
+		 size_t errlen)
+{
+	struct gw_config *file = NULL, *cfg = NULL;
+	struct text t;
+	if (text_read(gw->config_path, &t, err, errlen) < 0) {
+		log_warnx("%s: %s; the running configuration stays", what, err);
 		return -1;
 	}
+	int rc = parse_logged(gw, what, &t, NULL, &file, err, errlen);
+	if (rc == 0 && (overlay.sections.n || overlay.removed.n)) {
+		const struct config_overlay ov = {
+			.head_lines = t.file_lines,
+			.drop = (const char *const *)overlay.removed.v,
+			.n_drop = overlay.removed.n,
+			.origins = t.origins,
+			.n_origins = overlay.sections.n,
+		};
+		rc = parse_logged(gw, what, &t, &ov, &cfg, err, errlen);
+	} else if (rc == 0) {
+		cfg = file;
+		file = NULL;
+	}
+	text_free(&t);
+	if (rc < 0) {
+		config_free(file);
+		return -1;
+	}
+	struct json_object *s = summary_new();
+	for (size_t i = 0; file && i < file->n_peers; i++) {
+		const char *name = file->peers[i].name;
+		if (list_find(&overlay.removed, name) >= 0 && !has_peer(cfg, name)) {
+			add_name(s, NOT_STARTED, name);
+			log_info("%s: peer %s is in the file but was removed at run time: not started",
+				 what, name);
+		}
+	}
+	config_free(file);
+	if (gw_apply(gw, cfg, what, note_change, s) < 0) {
+		snprintf(err, errlen, "%s: cannot apply; the running configuration stays", what);
+		json_object_put(s);
+		return -1;
+	}
+	json_object_object_add(s, "peers",
+			       json_object_new_uint64(atomic_load(&gw->gen)->n_peers));
+	if (summary)
+		*summary = s;
+	else
+		json_object_put(s);
 	return 0;
 }
 
@@ -405,7 +544,7 @@ static int op_add_peer(void *arg, const char *name, const struct control_kv *kv,
 	}
 	/* A peer of the file removed earlier may come back: its section in the file stays
 	 * dropped and the new one takes its place. */
-	if (apply(gw, "add-peer", err, errlen) < 0) {
+	if (apply(gw, "add-peer", NULL, err, errlen) < 0) {
 		free(list_take(&overlay.names, overlay.names.n - 1));
 		free_secret(list_take(&overlay.sections, overlay.sections.n - 1));
 		return -1;
@@ -420,6 +559,7 @@ static int op_remove_peer(void *arg, const char *name, struct json_object **resu
 			  size_t errlen)
 {
 	struct gateway *gw = arg;
+	char *added_name = NULL, *added_section = NULL;
 	(void)result;
 	if (!find(gw, name)) {
 		snprintf(err, errlen, "peer %s: no such peer", name);
@@ -428,21 +568,32 @@ static int op_remove_peer(void *arg, const char *name, struct json_object **resu
 	ssize_t i = list_find(&overlay.names, name);
 	if (i >= 0) {
 		/* Added at run time: forget its section. */
-		free(list_take(&overlay.names, (size_t)i));
-		free_secret(list_take(&overlay.sections, (size_t)i));
+		added_name = list_take(&overlay.names, (size_t)i);
+		added_section = list_take(&overlay.sections, (size_t)i);
 	}
 	/* And drop it from the file, if it is there (harmless when it is not). */
-	if (list_find(&overlay.removed, name) < 0 && list_add(&overlay.removed, strdup(name)) < 0) {
+	bool listed = list_find(&overlay.removed, name) >= 0;
+	int rc = listed ? 0 : list_add(&overlay.removed, strdup(name));
+	if (rc < 0)
 		snprintf(err, errlen, "out of memory");
-		return -1;
+	else if ((rc = apply(gw, "remove-peer", NULL, err, errlen)) < 0 && !listed)
+		free(list_take(&overlay.removed, overlay.removed.n - 1));
+	if (rc == 0 || !added_name) {
+		free(added_name);
+		free_secret(added_section);
+		return rc;
 	}
-	return apply(gw, "remove-peer", err, errlen);
+	/* Not removed: the peer keeps its section (at the end, names and sections alike). */
+	if (list_add(&overlay.names, added_name) < 0)
+		free_secret(added_section);
+	else if (list_add(&overlay.sections, added_section) < 0)
+		free(list_take(&overlay.names, overlay.names.n - 1));
+	return -1;
 }
 
 static int op_reload(void *arg, struct json_object **result, char *err, size_t errlen)
 {
-	(void)result;
-	return apply(arg, "reload", err, errlen);
+	return apply(arg, "reload", result, err, errlen);
 }
 
 static int op_log_level(void *arg, enum gw_log_level level, struct json_object **result,

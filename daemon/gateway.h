@@ -350,12 +350,19 @@ void gw_timers_tick(struct gateway *gw, uint64_t now);
 
 /* ---- reload.c (control thread) ---- */
 
-/* Re-reads path and applies it: unchanged peers keep their sessions, removed peers
- * are disconnected, new ones dialled/awaited, changed ones reconnected, routes
- * updated. On an invalid file nothing changes. Returns 0 or negative (logged). */
-int gw_reload(struct gateway *gw, const char *path) GW_MUST_CHECK;
-/* Applies a validated configuration (consumed) as a reload does. */
-int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what) GW_MUST_CHECK;
+/* What gw_apply() did to a peer. */
+enum gw_peer_change { GW_PEER_ADDED, GW_PEER_CHANGED, GW_PEER_REMOVED, GW_PEER_UNCHANGED };
+/* Told of each peer of the old and new configuration once; name is valid for the call. */
+typedef void gw_applied_fn(void *arg, const char *name, enum gw_peer_change change);
+
+/* Applies a validated configuration (consumed), as a reload (daemon/control_ops.c does
+ * the reading): unchanged peers keep their sessions, removed peers are disconnected,
+ * new ones dialled/awaited, changed ones reconnected, routes updated; logged as
+ * "reloaded WHAT: ...". Then, if fn is not NULL, fn(arg, ...) for each new peer in
+ * configuration order and each removed one in the old order. If the new configuration
+ * cannot be built, nothing changes, fn is not called and the return is negative. */
+int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what, gw_applied_fn *fn,
+	     void *arg) GW_MUST_CHECK;
 
 /* ---- helpers ---- */
 

@@ -1,8 +1,7 @@
 /*
- * Reloading the configuration (SIGHUP; later the control socket's "reload").
- *
- * The new file is loaded and validated as a whole first; if anything is wrong the
- * running configuration stays. Then a new generation is built: a peer whose policy
+ * Applying a reloaded configuration (SIGHUP, the control socket's "reload", add-peer,
+ * remove-peer: daemon/control_ops.c reads and validates it; if anything is wrong the
+ * running configuration stays). A new generation is built: a peer whose policy
  * is unchanged keeps its gw_peer and so its session; a new peer is dialled or
  * awaited; a changed peer is a new gw_peer (the old one is disconnected and the new
  * one connects); a removed peer is disconnected with close_notify. Routes and tunnel
@@ -130,10 +129,19 @@ static void keep_restart_settings(const struct gw_config *run, struct gw_config 
 	}
 }
 
-int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
+/* What happened to new's peer p: kept, replaced or new. */
+static enum gw_peer_change change_of(const struct gw_gen *old, const struct gw_peer *p)
+{
+	if (in_gen(old, p))
+		return GW_PEER_UNCHANGED;
+	return by_name(old, p->pol.name) ? GW_PEER_CHANGED : GW_PEER_ADDED;
+}
+
+int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what, gw_applied_fn *fn,
+	     void *arg)
 {
 	struct gw_gen *old = atomic_load(&gw->gen), *gen = NULL;
-	unsigned added = 0, changed = 0, removed = 0, kept = 0;
+	unsigned n[4] = { 0 }; /* by enum gw_peer_change */
 	int rc;
 
 	keep_restart_settings(gw->cfg, cfg);
@@ -150,16 +158,15 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 		      cfg->halfopen_timeout);
 
 	for (size_t i = 0; i < gen->n_peers; i++) {
-		struct gw_peer *p = gen->peers[i];
-		if (in_gen(old, p)) {
-			kept++;
-		} else if (by_name(old, p->pol.name)) {
-			changed++;
+		const struct gw_peer *p = gen->peers[i];
+		enum gw_peer_change c = change_of(old, p);
+		n[c]++;
+		if (c == GW_PEER_CHANGED)
 			log_info("peer %s: changed; reconnecting", p->pol.name);
-		} else {
-			added++;
+		else if (c == GW_PEER_ADDED)
 			log_info("peer %s: added", p->pol.name);
-		}
+		if (fn)
+			fn(arg, p->pol.name, c);
 	}
 	/* Peers going away refuse their handshakes from now on, even one that a worker
 	 * authorizes against the old generation while this one is published. */
@@ -172,8 +179,10 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 		if (in_gen(gen, p))
 			continue;
 		if (!by_name(gen, p->pol.name)) {
-			removed++;
+			n[GW_PEER_REMOVED]++;
 			log_info("peer %s: removed; disconnecting", p->pol.name);
+			if (fn)
+				fn(arg, p->pol.name, GW_PEER_REMOVED);
 		}
 		gw_peer_disconnect(p);
 	}
@@ -181,24 +190,7 @@ int gw_apply(struct gateway *gw, struct gw_config *cfg, const char *what)
 	config_free(gw->cfg);
 	gw->cfg = cfg;
 	log_info("reloaded %s: %zu peer%s (%u added, %u changed, %u removed, %u unchanged)", what,
-		 gen->n_peers, gen->n_peers == 1 ? "" : "s", added, changed, removed, kept);
+		 gen->n_peers, gen->n_peers == 1 ? "" : "s", n[GW_PEER_ADDED], n[GW_PEER_CHANGED],
+		 n[GW_PEER_REMOVED], n[GW_PEER_UNCHANGED]);
 	return 0;
-}
-
-int gw_reload(struct gateway *gw, const char *path)
-{
-	struct config_diags diags;
-	struct gw_config *cfg = NULL;
-	int rc;
-
-	config_diags_init(&diags);
-	rc = config_load(path, &cfg, &diags);
-	for (size_t i = 0; i < diags.n; i++)
-		log_warnx("%s", diags.v[i].text);
-	config_diags_free(&diags);
-	if (rc < 0) {
-		log_warnx("reload: %s is not valid; the running configuration stays", path);
-		return rc;
-	}
-	return gw_apply(gw, cfg, path);
 }

@@ -215,6 +215,49 @@ check "add-peer b again" test $? -eq 0
 check "b comes back up" wait_for 10 hs_more a b "$n"
 check "ping a -> b" wait_for 5 ping_ok a 10.10.2.1 1
 
+echo "== reload after add-peer and remove-peer: the whole file is checked, the result said"
+n=$(hs a b)
+out=$(ctl a reload)
+check "reload: what it did, in one line" test "$out" = \
+	"reloaded: 2 unchanged; y, z are in the file but were removed at run time: not started"
+js=$(ctl a --json reload)
+check "reload --json: the same as an object" test "$(jq_ "(sorted(j['unchanged']), j['not_started'], j['added'], j['changed'], j['removed'], j['peers'])" <<<"$js")" \
+	= "(['b', 'w'], ['y', 'z'], [], [], [], 2)"
+cp "$NET_WORK/a.conf" "$NET_WORK/a-good.conf"
+# break_section PEER: a.conf with a bad allowed_ips in PEER's section; prints its line
+break_section() {
+	local l
+	l=$(grep -n "^psk_identity = a-$1$" "$NET_WORK/a-good.conf" | cut -d: -f1)
+	sed "${l}a allowed_ips = nonsense" "$NET_WORK/a-good.conf" >"$NET_WORK/a.conf"
+	echo $((l + 1))
+}
+for p in y b w; do
+	l=$(break_section $p)
+	ctl a reload >/dev/null
+	check "a broken [peer $p] (removed or re-added at run time, or not): reload fails" test $? -eq 1
+	check "with the file's line" err_has "a.conf:$l: \[peer $p\] allowed_ips:"
+done
+ctl a remove-peer w >/dev/null
+check "remove-peer w with a broken file: refused" test $? -eq 1
+check "w stays" test "$(names)" = "['b', 'w']"
+cp "$NET_WORK/a-good.conf" "$NET_WORK/a.conf"
+check "after all that, b kept its session" test "$(hs a b)" -eq "$n"
+check "ping a -> b" ping_ok a 10.10.2.1 2
+check "w's route stays" bash -c "ip -n $(ns a) route show 10.10.9.0/24 | grep -q ."
+ctl a reload >/dev/null
+check "the file mended: reload" test $? -eq 0
+check "w is still there" test "$(names)" = "['b', 'w']"
+lw=$(grep -n "^allowed_ips = 10.10.9.0/24$" "$NET_WORK/a.conf" | cut -d: -f1)
+ctl a add-peer d psk_identity=a-d "psk=$kc" allowed_ips=10.10.9.128/25 >/dev/null
+check "add-peer d overlapping w: refused" test $? -eq 1
+check "citing add-peer d, and w's line" \
+	err_has "add-peer d: allowed_ips: 10.10.9.128/25 overlaps 10.10.9.0/24 of peer w (line $lw)\$"
+ctl a add-peer d psk_identity=a-d "psk=$kc" allowed_ips=10.10.2.128/25 >/dev/null
+check "add-peer d overlapping b (added at run time): refused" test $? -eq 1
+check "citing both add-peers" \
+	err_has "add-peer d: allowed_ips: 10.10.2.128/25 overlaps 10.10.2.0/24 of peer b (add-peer b)\$"
+check "b kept its session" test "$(hs a b)" -eq "$n"
+
 echo "== the daemon goes away"
 gw_stop a
 check "a exits 0" test $? -eq 0

@@ -739,8 +739,8 @@ static const char *parse_without(const char *text, unsigned head, const char *co
 {
 	struct gw_config *cfg = NULL;
 	config_diags_free(&diags);
-	int rc = config_parse_buffer_without("dtlsgw.conf", text, strlen(text), head, drop, n,
-					     &cfg, &diags);
+	const struct config_overlay ov = { .head_lines = head, .drop = drop, .n_drop = n };
+	int rc = config_parse_overlay("dtlsgw.conf", text, strlen(text), &ov, &cfg, &diags);
 	if (rc < 0) {
 		config_free(cfg);
 		return strcpy(out, "invalid");
@@ -802,6 +802,44 @@ static void test_parse_without(void)
 	config_diags_free(&diags);
 }
 
+/* Diagnostics about sections added at run time cite the add-peer, not a line past the
+ * end of the file (dtlsgwctl add-peer); those about the file keep its lines. */
+static void test_overlay_origins(void)
+{
+	const char *file = GATEWAY "[" PEER_B; /* lines 1-6: b's allowed_ips on line 6 */
+	const char *added_c = "[peer c]\npsk_identity = id-c\npsk = " KEY32
+			      "\nallowed_ips = 10.3.0.0/24\n"; /* lines 7-10 */
+	const char *added_d = "[peer d]\npsk_identity = id-c\npsk = " KEY32
+			      "\nallowed_ips = 10.2.0.128/25\nallowed_ips = 10.3.0.0/25\n"
+			      "keepalive = 1\nkeepalive = 2\n"; /* lines 11-17 */
+	const struct config_origin origins[] = { { 7, 10, "add-peer c" }, { 11, 17, "add-peer d" } };
+	const struct config_overlay ov = { .head_lines = 6, .origins = origins, .n_origins = 2 };
+	char text[1024];
+	struct gw_config *cfg = NULL;
+
+	snprintf(text, sizeof(text), "%s%s%s", file, added_c, added_d);
+	config_diags_free(&diags);
+	CU_ASSERT_EQUAL(config_parse_overlay("dtlsgw.conf", text, strlen(text), &ov, &cfg, &diags),
+			-EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_TRUE(has_diag("add-peer d: psk_identity: same identity as peer c (add-peer c)"));
+	CU_ASSERT_TRUE(has_diag("add-peer d: allowed_ips: 10.2.0.128/25 overlaps 10.2.0.0/24 of "
+				"peer b (line 6)"));
+	CU_ASSERT_TRUE(has_diag("add-peer d: allowed_ips: 10.3.0.0/25 overlaps 10.3.0.0/24 of "
+				"peer c (add-peer c)"));
+	CU_ASSERT_TRUE(has_diag("add-peer d: keepalive: given twice (first at add-peer d)"));
+	CU_ASSERT_EQUAL(diags.n_errors, 4);
+	for (size_t i = 0; i < diags.n; i++)
+		CU_ASSERT_PTR_NULL(strstr(diags.v[i].text, "dtlsgw.conf:1")); /* no line 10+ */
+
+	/* The same sections in the file itself: its lines, as before. */
+	config_diags_free(&diags);
+	CU_ASSERT_EQUAL(config_parse_buffer("dtlsgw.conf", text, strlen(text), &cfg, &diags), -EINVAL);
+	CU_ASSERT_TRUE(has_diag("dtlsgw.conf:12: [peer d] psk_identity: same identity as peer c "
+				"(line 8)"));
+	config_diags_free(&diags);
+}
+
 static CU_TestInfo tests[] = {
 	{ "full valid config", test_full_config },
 	{ "defaults", test_defaults },
@@ -817,6 +855,8 @@ static CU_TestInfo tests[] = {
 	{ "the man page example", test_man_page_example },
 	{ "peers left out by name (remove-peer), whatever is trimmed before a header",
 	  test_parse_without },
+	{ "sections added at run time are cited by their change, not by line",
+	  test_overlay_origins },
 	CU_TEST_INFO_NULL,
 };
 
