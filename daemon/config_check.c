@@ -1,11 +1,12 @@
 /* Whole-file configuration checks, after the last line: defaults, required keys,
- * identities, and conflicts between peers. */
+ * identities, conflicts between peers, and (--check) the certificate files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/config_internal.h"
+#include "daemon/config_verify.h"
 #include "policy/conflict.h"
 #include "policy/endpoint.h"
 #include "policy/policy.h"
@@ -200,4 +201,5 @@ void config_check(struct parser *p)
 	if (policy_find_conflicts(p->cfg->peers, p->cfg->n_peers, on_conflict, p) < 0)
 		p->oom = true;
 	policy_find_cert_ambiguities(p->cfg->peers, p->cfg->n_peers, on_ambiguous, p);
+	config_verify(p);
 }

@@ -21,6 +21,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "daemon/config_verify.h"
 #include "daemon/gateway.h"
 #include "daemon/control_ops.h"
 #include "daemon/privdrop.h"
@@ -33,7 +34,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: dtlsgwd [-c FILE] [--foreground] [--check] [--user USER]\n"
 		   "  -c, --config FILE   configuration (default %s)\n"
 		   "  -f, --foreground    do not detach; log to stderr\n"
-		   "  -n, --check         validate the configuration, print every problem, exit\n"
+		   "  -n, --check         validate the configuration, load its certificates and\n"
+		   "                      keys, print every problem, exit\n"
 		   "  -u, --user USER     started as root, run as USER with only CAP_NET_ADMIN once\n"
 		   "                      the device and sockets are open (default %s); USER must\n"
 		   "                      exist. --user root: stay root with every capability\n"
@@ -49,6 +51,8 @@ static struct gw_config *load(const char *path, bool check)
 	int rc;
 
 	config_diags_init(&diags);
+	/* --check loads the certificates and keys as a start would. */
+	config_verify_enable(check);
 	rc = config_load(path, &cfg, &diags);
 	config_diags_print(&diags, stderr);
 	if (check) {
