@@ -14,7 +14,7 @@
 
 #include "daemon/gateway.h"
 #include "daemon/holder.h"
-#include "daemon/secret_file.h"
+#include "daemon/config_verify.h"
 #include "daemon/suites.h"
 #include "daemon/tunnel.h"
 #include "daemon/udp.h"
@@ -250,33 +250,23 @@ static int config_common(struct dtls_config *d, const struct gw_config *cfg,
 
 static int add_trusted(struct dtls_config *d, const char *file, const char *who)
 {
-	char err[256] = "";
-	int rc = dtls_config_add_trusted(d, file, err, sizeof(err));
+	char msg[300] = "";
 
-	if (rc < 0) {
-		log_warnx("%s: ca %s: %s", who, file, err[0] ? err : dtls_strerror(rc));
+	if (gw_add_trusted(d, file, msg, sizeof(msg)) < 0) {
+		log_warnx("%s: ca: %s", who, msg);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* The gateway's certificate and key; the key file is checked (owner, mode) and read
- * through one descriptor, so what is checked is what is loaded. */
+/* The gateway's certificate and key, loaded as --check loads them (config_verify.c). */
 static int add_local_cert(struct dtls_config *d, const struct gw_config *cfg)
 {
-	char err[256] = "", why[128] = "";
-	uint8_t *key;
-	size_t len;
-	int rc = secret_file_load(cfg->key, SECRET_FILE_KEY_MAX, &key, &len, why, sizeof(why));
+	char msg[300] = "";
+	enum gw_cert_part part;
 
-	if (rc < 0) {
-		log_warnx("gateway key %s: %s", cfg->key, why);
-		return -EINVAL;
-	}
-	rc = dtls_config_add_local_cert_mem(d, cfg->cert, key, len, cfg->key, err, sizeof(err));
-	secret_file_free(key, len);
-	if (rc < 0) {
-		log_warnx("gateway cert %s: %s", cfg->cert, err[0] ? err : dtls_strerror(rc));
+	if (gw_add_local_cert(d, cfg->cert, cfg->key, msg, sizeof(msg), &part) < 0) {
+		log_warnx("gateway %s: %s", part == GW_CERT_PART_KEY ? "key" : "cert", msg);
 		return -EINVAL;
 	}
 	return 0;
