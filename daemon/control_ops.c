@@ -510,7 +510,7 @@ static int apply(struct gateway *gw, const char *what, struct json_object **summ
 		}
 	}
 	config_free(file);
-	if (gw_apply(gw, cfg, what, note_change, s) < 0) {
+	if (gw_apply(gw, cfg, gw->config_path, note_change, s) < 0) {
 		snprintf(err, errlen, "%s: cannot apply; the running configuration stays", what);
 		json_object_put(s);
 		return -1;
