@@ -254,6 +254,7 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	json_object_object_add(o, "reassembly_dropped", json_object_new_uint64(LOAD(gw->st.reasm_dropped)));
 	json_object_object_add(o, "cookie_exchanges", json_object_new_uint64(LOAD(gw->st.hvr_sent)));
 	json_object_object_add(o, "tun_read_errors", json_object_new_uint64(LOAD(gw->st.tun_read_errors)));
+	json_object_object_add(o, "icmp_errors", json_object_new_uint64(LOAD(gw->st.icmp_errors)));
 	struct json_object *off = json_object_new_object();
 	json_object_object_add(off, "tun_super_in", json_object_new_uint64(LOAD(gw->st.tun_super_in)));
 	json_object_object_add(off, "tun_merged_out",

@@ -528,7 +528,11 @@ static void cb_send(void *arg, const uint8_t *d, size_t n)
 	struct gateway *gw = gs->gw;
 	int fd = gw_tl ? gw_tl->udp_fd : gw->ctl.udp_fd;
 
-	if (sendto(fd, d, n, MSG_DONTWAIT, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0) {
+	/* A send fails once with the errno of an ICMP error queued on the socket: the
+	 * error queue tells of it (gw_udp_error()), and the datagram goes again. */
+	if (sendto(fd, d, n, MSG_DONTWAIT, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0 &&
+	    (!udp_errno_from_icmp(errno) ||
+	     sendto(fd, d, n, MSG_DONTWAIT, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0)) {
 		char a[GW_ADDRSTRLEN];
 		int e = errno;
 		log_ratelimited(&gw->rl_send, GW_LOG_WARNING, "send to %s: %s",
@@ -1188,6 +1192,34 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 		log_end(gs, p, named, err, peer_alert, sent_alert, handshakes, identity);
 	if (p)
 		detach(p, gs, reason != NULL, &st);
+}
+
+void gw_udp_error(struct gateway *gw, const struct udp_error *e)
+{
+	char why[UDP_ERRSTRLEN], a[GW_ADDRSTRLEN], reason[UDP_ERRSTRLEN + GW_ADDRSTRLEN + 40];
+	bool dialing = false;
+
+	BUMP(gw->st.icmp_errors, 1);
+	udp_error_str(e, why);
+	gw_addr_str((const struct sockaddr *)&e->dst, e->dst_len, a);
+	struct smap_node *n = udp_error_unreachable(e) ?
+		smap_get(gw->map, (const struct sockaddr *)&e->dst, e->dst_len) : NULL;
+	struct gw_session *gs = n ? gw_session_of(n) : NULL;
+	struct gw_peer *p = gs && gs->client ? atomic_load(&gs->peer) : NULL;
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		dialing = p->dialing == gs;
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (dialing) {
+		/* Nobody will answer this handshake: end it now, not at its timeout, and
+		 * dial again after the backoff, as after any failed handshake. */
+		snprintf(reason, sizeof(reason), "handshake failed: %s (dialling %s)", why, a);
+		gw_session_reap(gs, GW_LOG_WARNING, reason);
+	} else {
+		log_ratelimited(&gw->rl_icmp, GW_LOG_DEBUG, "%s for a datagram to %s", why, a);
+	}
+	gw_session_put(gs);
 }
 
 void gw_session_after(struct gw_session *gs)

@@ -216,6 +216,8 @@ struct gw_stats {
 	 * receives (each one for many packets) */
 	atomic_uint_fast64_t tun_super_in, tun_merged_out, udp_gso_sends, udp_gro_recvs;
 	atomic_uint_fast64_t tun_super_dropped; /* not understood, or segments above the MTU */
+	/* errors the UDP sockets' error queues gave (ICMP unreachable and the like) */
+	atomic_uint_fast64_t icmp_errors;
 };
 
 struct gateway {
@@ -241,7 +243,7 @@ struct gateway {
 	uint64_t last_rotate_ms;        /* control thread only */
 	struct gw_stats st;
 	struct gw_thread ctl;           /* the control thread's context */
-	struct log_ratelimit rl_unknown, rl_limit, rl_hs_fail, rl_psk, rl_send, rl_halfopen;
+	struct log_ratelimit rl_unknown, rl_limit, rl_hs_fail, rl_psk, rl_send, rl_halfopen, rl_icmp;
 };
 
 extern _Thread_local struct gw_thread *gw_tl;
@@ -328,6 +330,12 @@ void gw_session_unlock(struct gw_session *gs);
 void gw_session_after(struct gw_session *gs);
 /* Sends close_notify (takes the lock). */
 void gw_session_close(struct gw_session *gs);
+struct udp_error;
+/* An error a worker took from its UDP socket's error queue (daemon/udp.h): one that
+ * says the peer we are dialling cannot be reached (ICMP port unreachable, no route)
+ * ends that handshake at once, logged, and the peer is dialled again after the usual
+ * backoff; the others are counted and logged at debug level (rate-limited). */
+void gw_udp_error(struct gateway *gw, const struct udp_error *e);
 /* Drops gs at once, without a word to the peer: out of the map, off its peer. Logged
  * with reason at level, or, for reason NULL, with the error libdtls ended it with.
  * A peer whose session is dropped with a reason is dialled again at once (if it is

@@ -2,7 +2,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +73,14 @@ int udp_open(const struct sockaddr *listen, socklen_t len)
 		int pmtu = IP_PMTUDISC_DONT;
 		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
 	}
+	{
+		/* ICMP errors for the datagrams we send (port unreachable, no route) to the
+		 * error queue: an unconnected socket hears of them only so (udp_error_take). */
+		int on = 1;
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+		if (listen->sa_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	}
 	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
 	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
 	if (bind(fd, listen, len) < 0)
@@ -95,6 +106,121 @@ bool udp_enable_gro(int fd)
 	int on = 1;
 
 	return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+}
+
+int udp_error_take(int fd, struct udp_error *e)
+{
+	uint8_t payload[64];
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
+	} ctrl;
+	struct iovec iov = { .iov_base = payload, .iov_len = sizeof(payload) };
+	struct msghdr m = {
+		.msg_name = &e->dst, .msg_namelen = sizeof(e->dst), .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl.b, .msg_controllen = sizeof(ctrl.b),
+	};
+
+	memset(e, 0, sizeof(*e));
+	if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	e->dst_len = m.msg_namelen;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+		    c->cmsg_len < CMSG_LEN(sizeof(struct sock_extended_err)))
+			continue;
+		struct sock_extended_err ee;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		e->err = (int)ee.ee_errno;
+		e->origin = ee.ee_origin;
+		e->type = ee.ee_type;
+		e->code = ee.ee_code;
+		size_t room = c->cmsg_len - CMSG_LEN(sizeof(ee));
+		const struct sockaddr *off = (const struct sockaddr *)(CMSG_DATA(c) + sizeof(ee));
+		size_t want = off->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+			      off->sa_family == AF_INET ? sizeof(struct sockaddr_in) : 0;
+		if (room >= sizeof(sa_family_t) && want && want <= room) {
+			memcpy(&e->from, off, want);
+			e->from_len = (socklen_t)want;
+		}
+	}
+	return 1;
+}
+
+bool udp_error_unreachable(const struct udp_error *e)
+{
+	if (e->origin == SO_EE_ORIGIN_ICMP)
+		return e->type == ICMP_DEST_UNREACH && e->code != ICMP_FRAG_NEEDED;
+	if (e->origin == SO_EE_ORIGIN_ICMP6)
+		return e->type == ICMP6_DST_UNREACH;
+	return false;
+}
+
+/* The words for an ICMP or ICMPv6 type and code, or NULL. */
+static const char *icmp_words(const struct udp_error *e)
+{
+	if (e->origin == SO_EE_ORIGIN_ICMP && e->type == ICMP_DEST_UNREACH) {
+		switch (e->code) {
+		case ICMP_NET_UNREACH: return "network unreachable";
+		case ICMP_HOST_UNREACH: return "host unreachable";
+		case ICMP_PROT_UNREACH: return "protocol unreachable";
+		case ICMP_PORT_UNREACH: return "port unreachable";
+		case ICMP_FRAG_NEEDED: return "fragmentation needed";
+		case ICMP_NET_ANO:
+		case ICMP_HOST_ANO:
+		case ICMP_PKT_FILTERED: return "administratively prohibited";
+		default: return "destination unreachable";
+		}
+	}
+	if (e->origin == SO_EE_ORIGIN_ICMP && e->type == ICMP_TIME_EXCEEDED)
+		return "time exceeded";
+	if (e->origin == SO_EE_ORIGIN_ICMP6 && e->type == ICMP6_DST_UNREACH) {
+		switch (e->code) {
+		case ICMP6_DST_UNREACH_NOROUTE: return "no route";
+		case ICMP6_DST_UNREACH_ADMIN: return "administratively prohibited";
+		case ICMP6_DST_UNREACH_ADDR: return "address unreachable";
+		case ICMP6_DST_UNREACH_NOPORT: return "port unreachable";
+		default: return "destination unreachable";
+		}
+	}
+	if (e->origin == SO_EE_ORIGIN_ICMP6 && e->type == ICMP6_PACKET_TOO_BIG)
+		return "packet too big";
+	if (e->origin == SO_EE_ORIGIN_ICMP6 && e->type == ICMP6_TIME_EXCEEDED)
+		return "time exceeded";
+	return NULL;
+}
+
+const char *udp_error_str(const struct udp_error *e, char buf[static UDP_ERRSTRLEN])
+{
+	char a[INET6_ADDRSTRLEN] = "";
+	const struct sockaddr *f = (const struct sockaddr *)&e->from;
+	const char *w = icmp_words(e);
+
+	if (e->from_len && f->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)f)->sin_addr, a, sizeof(a));
+	} else if (e->from_len && f->sa_family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)f)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(in6))
+			inet_ntop(AF_INET, &in6->s6_addr[12], a, sizeof(a));
+		else
+			inet_ntop(AF_INET6, in6, a, sizeof(a));
+	}
+	const char *kind = e->origin == SO_EE_ORIGIN_ICMP6 ? "ICMPv6" : "ICMP";
+	if (w)
+		snprintf(buf, UDP_ERRSTRLEN, "%s %s%s%s", kind, w, a[0] ? " from " : "", a);
+	else if (e->origin == SO_EE_ORIGIN_ICMP || e->origin == SO_EE_ORIGIN_ICMP6)
+		snprintf(buf, UDP_ERRSTRLEN, "%s type %u code %u%s%s", kind, e->type, e->code,
+			 a[0] ? " from " : "", a);
+	else
+		snprintf(buf, UDP_ERRSTRLEN, "%s", strerror(e->err));
+	return buf;
+}
+
+bool udp_errno_from_icmp(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH ||
+	       err == EACCES || err == EPROTO;
 }
 
 int udp_normalize(int family, const struct sockaddr *addr, socklen_t len,

@@ -594,6 +594,7 @@ static void send_failed(struct worker *w, unsigned k, unsigned records, int e)
 static void send_batch(struct worker *w, unsigned m)
 {
 	unsigned sent = 0, gso = 0;
+	bool retried = false;
 
 	while (sent < m) {
 		struct msghdr *h;
@@ -606,8 +607,12 @@ static void send_batch(struct worker *w, unsigned m)
 			sent += (unsigned)r;
 			continue;
 		}
-		if (r < 0 && e == EINTR)
+		if (r < 0 && (e == EINTR || (udp_errno_from_icmp(e) && !retried))) {
+			/* EINTR; or a send failing once with the errno of an ICMP error queued
+			 * on the socket (the error queue reports it): again. */
+			retried |= e != EINTR;
 			continue;
+		}
 		h = &w->tx_msgs[sent].msg_hdr;
 		if (h->msg_iovlen > 1 && r < 0 &&
 		    (e == EIO || e == EINVAL || e == EOPNOTSUPP || e == ENOPROTOOPT || e == EMSGSIZE)) {
@@ -888,6 +893,16 @@ static void tx(struct worker *w)
 
 /* ---- the thread ---- */
 
+/* The errors queued on the UDP socket (ICMP errors for what we sent), a bounded number
+ * per wake-up: epoll reports EPOLLERR again while more are queued. */
+static void udp_errors(struct worker *w)
+{
+	struct udp_error e;
+
+	for (int i = 0; i < 64 && udp_error_take(w->udp_fd, &e) > 0; i++)
+		gw_udp_error(w->gw, &e);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -912,7 +927,9 @@ static void *worker_main(void *arg)
 			if (ev[i].data.u32 == EV_STOP)
 				goto out;
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.u32 == EV_UDP)
+			if (ev[i].data.u32 == EV_UDP && (ev[i].events & EPOLLERR))
+				udp_errors(w);
+			if (ev[i].data.u32 == EV_UDP && (ev[i].events & EPOLLIN))
 				rx(w);
 			else if (ev[i].data.u32 == EV_TUN)
 				tx(w);

@@ -179,6 +179,8 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	       "HelloVerifyRequests sent (cookie exchanges with senders without a session).");
 	scalar(out, status, "tun_read_errors", "dtlsgw_tun_read_errors_total", "counter",
 	       "Reads from the TUN device that failed.");
+	scalar(out, status, "icmp_errors", "dtlsgw_icmp_errors_total", "counter",
+	       "ICMP errors (port unreachable, no route...) for datagrams the gateway sent.");
 	const struct json_object *off = member(status, "offload");
 	scalar(out, off, "tun_super_in", "dtlsgw_offload_tun_super_in_total", "counter",
 	       "Super-packets (many segments in one) read from TUN.");
