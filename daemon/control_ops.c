@@ -90,6 +90,8 @@ static const char *state_of(enum peer_state st)
 		return "up";
 	case PEER_DEAD:
 		return "dead";
+	case PEER_DISCONNECTED:
+		return "disconnected";
 	}
 	return "connecting";
 }
@@ -137,13 +139,20 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	char a[GW_ADDRSTRLEN];
 	struct gw_session *cur;
 	enum peer_state state;
-	uint64_t last_hs, last_rx = 0;
+	uint64_t last_hs, last_rx = 0, err_ms, next_dial = 0;
+	unsigned attempts;
+	char last_err[sizeof(p->last_error)];
 	const char *suite = NULL;
 	char ident[PEER_PSK_IDENTITY_MAX + 1] = "";
 
 	pthread_mutex_lock(&p->lock);
 	state = p->state;
 	last_hs = p->last_handshake_ms;
+	err_ms = p->last_error_ms;
+	memcpy(last_err, p->last_error, sizeof(last_err));
+	attempts = p->attempts;
+	if (state == PEER_CONNECTING)
+		next_dial = p->next_dial_ms ? p->next_dial_ms : now;
 	struct json_object *ep = NULL;
 	if (p->endpoint_len && p->cur)
 		ep = json_object_new_string(
@@ -199,6 +208,10 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	json_object_object_add(o, "auth_failures", json_object_new_uint64(LOAD(p->c.auth_failures)));
 	json_object_object_add(o, "renegotiations_refused",
 			       json_object_new_uint64(LOAD(p->c.reneg_refused)));
+	json_object_object_add(o, "last_error", last_err[0] ? json_object_new_string(last_err) : NULL);
+	json_object_object_add(o, "last_error_at", unix_time(err_ms, now));
+	json_object_object_add(o, "next_dial", unix_time(next_dial, now));
+	json_object_object_add(o, "failed_dials", json_object_new_uint64(attempts));
 	if (totals)
 		for (size_t i = 0; i < N_TOTALS; i++)
 			totals[i] += v[i];
@@ -305,6 +318,12 @@ static int op_disconnect(void *arg, const char *name, struct json_object **resul
 		gw_session_close(cur);
 		gw_session_reap(cur, GW_LOG_INFO, "disconnected by dtlsgwctl");
 		gw_session_put(cur);
+		/* A responder waits for the peer now: not dead, but disconnected (an
+		 * initiator is dialling again already). */
+		pthread_mutex_lock(&p->lock);
+		if (p->state == PEER_DEAD && !p->cur)
+			p->state = PEER_DISCONNECTED;
+		pthread_mutex_unlock(&p->lock);
 	}
 	return 0;
 }

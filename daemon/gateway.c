@@ -35,6 +35,7 @@ _Thread_local struct gw_thread *gw_tl;
 static const char *const state_names[] = {
 	[PEER_WAITING] = "waiting", [PEER_CONNECTING] = "connecting",
 	[PEER_HANDSHAKING] = "handshaking", [PEER_UP] = "up", [PEER_DEAD] = "dead",
+	[PEER_DISCONNECTED] = "disconnected",
 };
 
 const char *peer_state_name(enum peer_state st)
@@ -1087,7 +1088,16 @@ static void detach(struct gw_peer *p, struct gw_session *gs, bool redial_now,
 		gw_session_put(gs);
 }
 
-/* One log line saying why a session ended. p: its peer; named: for a handshake that
+/* Keeps msg as p's last error (dtlsgwctl peer shows it). */
+static void note_error(struct gw_peer *p, const char *msg)
+{
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->last_error, sizeof(p->last_error), "%s", msg);
+	p->last_error_ms = tl_now();
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* One log line saying why a session ended (and, for an error, p's last error). p: its peer; named: for a handshake that
  * failed before authorize, the peer whose PSK identity it named (anyone can). */
 static void log_end(struct gw_session *gs, struct gw_peer *p, struct gw_peer *named, int err,
 		    int peer_alert, int sent_alert, unsigned handshakes, const char *identity)
@@ -1126,8 +1136,11 @@ static void log_end(struct gw_session *gs, struct gw_peer *p, struct gw_peer *na
 						   peer_alert == DTLS_ALERT_DECRYPT_ERROR));
 	const char *hint = !handshakes && mac ? " (do both sides have the same PSK?)" : "";
 	if (p) {
-		log_warnx("peer %s: %s: %s%s", p->pol.name, what, why,
-			  p->pol.auth == PEER_AUTH_PSK ? hint : "");
+		char msg[sizeof(p->last_error)];
+		snprintf(msg, sizeof(msg), "%s: %s%s", what, why,
+			 p->pol.auth == PEER_AUTH_PSK ? hint : "");
+		log_warnx("peer %s: %s", p->pol.name, msg);
+		note_error(p, msg);
 		return;
 	}
 	if (named) {
@@ -1184,6 +1197,8 @@ void gw_session_reap(struct gw_session *gs, enum gw_log_level level, const char 
 	struct gw_peer *named = p ? NULL : atomic_load(&gs->hs_peer);
 	if (reason && (p || named)) {
 		log_msg(level, "peer %s: %s", p ? p->pol.name : named->pol.name, reason);
+		if (p && level <= GW_LOG_WARNING)
+			note_error(p, reason);
 	} else if (reason) {
 		char a[GW_ADDRSTRLEN];
 		log_msg(level, "handshake from %s: %s",

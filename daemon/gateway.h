@@ -57,6 +57,7 @@ enum peer_state {
 	PEER_HANDSHAKING, /* an initiator's handshake is under way */
 	PEER_UP,          /* an established session carries the traffic */
 	PEER_DEAD,        /* a responder whose session was dropped for silence */
+	PEER_DISCONNECTED, /* a responder whose session `dtlsgwctl disconnect` ended */
 };
 
 const char *peer_state_name(enum peer_state st);
@@ -118,6 +119,8 @@ struct gw_peer {
 	unsigned attempts;          /* failed dials since the last success */
 	uint64_t next_dial_ms;
 	struct gw_staged staged;    /* only while cur is NULL */
+	char last_error[200];       /* why the last session or handshake failed; "" if none */
+	uint64_t last_error_ms;     /* when (0: never) */
 
 	struct peer_counters c;
 	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun, rl_auth;

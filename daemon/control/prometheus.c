@@ -12,7 +12,8 @@
 
 #include "daemon/control/control.h"
 
-static const char *const peer_states[] = { "connecting", "handshaking", "up", "dead" };
+static const char *const peer_states[] = { "connecting", "handshaking", "up", "dead",
+					   "disconnected" };
 #define N_PEER_STATES (sizeof(peer_states) / sizeof(peer_states[0]))
 
 static void header(FILE *out, const char *name, const char *type, const char *help)
@@ -221,6 +222,12 @@ static const struct {
 	  "Handshakes that named the peer's PSK identity but failed to authenticate." },
 	{ "renegotiations_refused", "dtlsgw_peer_renegotiations_refused_total", "counter",
 	  "Renegotiations the peer started beyond the limit, refused." },
+	{ "last_error_at", "dtlsgw_peer_last_error_seconds", "gauge",
+	  "Unix time of the peer's last failed handshake or session error." },
+	{ "next_dial", "dtlsgw_peer_next_dial_seconds", "gauge",
+	  "Unix time of the next dial of an initiator waiting out its backoff." },
+	{ "failed_dials", "dtlsgw_peer_failed_dials", "gauge",
+	  "Failed dials since the last handshake that succeeded." },
 };
 
 int control_prometheus_peers(FILE *out, const struct json_object *peers)
@@ -242,7 +249,8 @@ int control_prometheus_peers(FILE *out, const struct json_object *peers)
 	}
 
 	header(out, "dtlsgw_peer_state", "gauge",
-	       "1 for the peer's state (connecting, handshaking, up, dead), 0 for the others.");
+	       "1 for the peer's state (connecting, handshaking, up, dead, disconnected), 0 for "
+	       "the others.");
 	for (size_t i = 0; i < n; i++) {
 		const struct json_object *p = json_object_array_get_idx(peers, i);
 		const char *name = string_member(p, "name");
