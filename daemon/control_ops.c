@@ -120,7 +120,7 @@ static struct json_object *unix_time(uint64_t mono_ms, uint64_t now)
 
 /* The members of a drops object, peer or totals, in this order. */
 static const char *const drop_reasons[] = { "policy", "replay", "mac", "oversize", "no_session",
-					    "tun" };
+					    "tun", "link_local" };
 #define N_DROPS (sizeof(drop_reasons) / sizeof(drop_reasons[0]))
 #define N_TOTALS (4 + N_DROPS) /* rx_bytes, tx_bytes, rx_packets, tx_packets, then the drops */
 
@@ -195,7 +195,8 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 				 LOAD(p->c.tx_packets), LOAD(p->c.drop_policy),
 				 LOAD(p->c.drop_replay) + st.dropped_replay,
 				 LOAD(p->c.drop_mac) + st.dropped_mac, LOAD(p->c.drop_oversize),
-				 LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun) };
+				 LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun),
+				 LOAD(p->c.drop_link_local) };
 	json_object_object_add(o, "rx_bytes", json_object_new_uint64(v[0]));
 	json_object_object_add(o, "tx_bytes", json_object_new_uint64(v[1]));
 	json_object_object_add(o, "rx_packets", json_object_new_uint64(v[2]));

@@ -562,9 +562,18 @@ static void cb_data(void *arg, const uint8_t *d, size_t n)
 	if (!policy_source_allowed(&p->pol, d, n)) {
 		struct ip_addrs ia;
 		char src[INET6_ADDRSTRLEN] = "(not an IP packet)";
-		BUMP(p->c.drop_policy, 1);
-		if (ip_packet_addrs(d, n, &ia) == 0)
+		bool ok = ip_packet_addrs(d, n, &ia) == 0;
+		if (ok)
 			inet_ntop(ia.family, ia.src, src, sizeof(src));
+		if (ok && ip_addr_link_local(ia.family, ia.src)) {
+			/* The peer's own link talking (ICMPv6 redirects from a hub): expected,
+			 * harmless, not worth a warning. */
+			BUMP(p->c.drop_link_local, 1);
+			log_ratelimited(&p->rl_link_local, GW_LOG_DEBUG,
+					"peer %s: link-local drop: source %s", p->pol.name, src);
+			return;
+		}
+		BUMP(p->c.drop_policy, 1);
 		log_ratelimited(&p->rl_policy, GW_LOG_WARNING,
 				"peer %s: policy drop: source %s outside allowed prefixes",
 				p->pol.name, src);
@@ -1770,12 +1779,12 @@ void gateway_dump_stats(struct gateway *gw)
 		log_notice("peer %s: %s, endpoint %s, last handshake %s, last received %s, "
 			   "rx %llu packets %llu bytes, "
 			   "tx %llu packets %llu bytes, keepalives in %llu, drops: policy %llu "
-			   "oversize %llu no-session %llu tun %llu mac %llu replay %llu, "
+			   "oversize %llu no-session %llu tun %llu link-local %llu mac %llu replay %llu, "
 			   "handshakes %llu failed %llu auth-failures %llu renegotiations-refused %llu",
 			   p->pol.name, peer_state_name(state), a, hs, rx, LOAD(p->c.rx_packets),
 			   LOAD(p->c.rx_bytes), LOAD(p->c.tx_packets), LOAD(p->c.tx_bytes),
 			   LOAD(p->c.keepalives_rx), LOAD(p->c.drop_policy), LOAD(p->c.drop_oversize),
-			   LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun),
+			   LOAD(p->c.drop_no_session), LOAD(p->c.drop_tun), LOAD(p->c.drop_link_local),
 			   LOAD(p->c.drop_mac) + (unsigned long long)st.dropped_mac,
 			   LOAD(p->c.drop_replay) + (unsigned long long)st.dropped_replay,
 			   LOAD(p->c.handshakes), LOAD(p->c.handshake_failures),

@@ -67,6 +67,9 @@ const char *peer_state_name(enum peer_state st);
  * cache lines of their own. */
 struct peer_counters {
 	_Alignas(64) atomic_uint_fast64_t rx_packets, rx_bytes, keepalives_rx, drop_policy, drop_tun;
+	/* inner packets from a link-local source (an ICMPv6 redirect of the peer's own link):
+	 * dropped as policy drops are, but counted apart and logged at debug level */
+	atomic_uint_fast64_t drop_link_local;
 	_Alignas(64) atomic_uint_fast64_t tx_packets, tx_bytes, drop_oversize, drop_no_session;
 	_Alignas(64) atomic_uint_fast64_t drop_mac, drop_replay; /* of sessions that have ended */
 	/* renegotiations the peer started beyond the limit (3 a minute), refused with a
@@ -123,7 +126,7 @@ struct gw_peer {
 	uint64_t last_error_ms;     /* when (0: never) */
 
 	struct peer_counters c;
-	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun, rl_auth;
+	struct log_ratelimit rl_policy, rl_oversize, rl_no_session, rl_tun, rl_auth, rl_link_local;
 };
 
 /* gw_session.events, set under the session lock, consumed by gw_session_after() */

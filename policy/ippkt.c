@@ -36,3 +36,10 @@ int ip_packet_addrs(const uint8_t *pkt, size_t len, struct ip_addrs *out)
 		return -EINVAL;
 	}
 }
+
+bool ip_addr_link_local(int family, const uint8_t *addr)
+{
+	if (family == AF_INET)
+		return addr[0] == 169 && addr[1] == 254;
+	return family == AF_INET6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+}

@@ -2,6 +2,7 @@
 #ifndef DTLSGW_POLICY_IPPKT_H
 #define DTLSGW_POLICY_IPPKT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,9 @@ struct ip_addrs {
  * IPv6 needs len >= 40. Returns 0 or -EINVAL. Nothing is copied: out points into pkt.
  */
 int ip_packet_addrs(const uint8_t *pkt, size_t len, struct ip_addrs *out) POLICY_MUST_CHECK;
+/* Whether addr (4 bytes for AF_INET, 16 for AF_INET6) is link-local: 169.254.0.0/16 or
+ * fe80::/10. Such a source (an ICMPv6 redirect or neighbour discovery of the peer's own
+ * link) is never meant for the tunnel. */
+bool ip_addr_link_local(int family, const uint8_t *addr);
 
 #endif
