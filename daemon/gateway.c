@@ -435,6 +435,18 @@ static bool cert_matches(const struct peer_policy *p, const struct dtls_session 
 	return true;
 }
 
+/* Appends "KEY \"NAME\" WHAT" to out[0..cap) at *off, after ", " unless out ends in a
+ * blank there (the first of a list); nothing if out is NULL. */
+static void explain(char *out, size_t cap, size_t *off, const char *key, const char *name,
+		    const char *what)
+{
+	if (!out || *off >= cap)
+		return;
+	int w = snprintf(out + *off, cap - *off, "%s%s%s%s%s %s", *off && out[*off - 1] != ' ' ?
+			 ", " : "", key, name ? " \"" : "", name ? name : "", name ? "\"" : "", what);
+	*off += w > 0 ? (size_t)w : 0;
+}
+
 /* How many of cert peer p's constraints (cert_cn, cert_san, cert_pin_sha256) the peer
  * certificate of s meets; with out, each one said in words ("cert_cn \"x\" is not its
  * CN"), appended at *off. */
@@ -442,39 +454,24 @@ static unsigned cert_explain(const struct peer_policy *p, const struct dtls_sess
 			     const uint8_t pin[static PEER_PIN_LEN], bool have_pin, char *out,
 			     size_t cap, size_t *off)
 {
-	const char *what[3] = { NULL, NULL, NULL };
-	char part[3][400];
-	unsigned met = 0, n = 0;
+	unsigned met = 0;
+	bool ok;
 
 	if (p->cert.cn) {
-		bool ok = dtls_session_peer_has_cn(s, p->cert.cn);
-		met += ok;
-		snprintf(part[n], sizeof(part[n]), "cert_cn \"%s\" %s", p->cert.cn,
-			 ok ? "matches" : dtls_session_peer_has_name(s, p->cert.cn) ?
-			 "is one of its names but not its CN" : "is not its CN");
-		what[n] = part[n];
-		n++;
+		met += ok = dtls_session_peer_has_cn(s, p->cert.cn);
+		explain(out, cap, off, "cert_cn", p->cert.cn, ok ? "matches" :
+			dtls_session_peer_has_name(s, p->cert.cn) ?
+			"is one of its names but not its CN" : "is not its CN");
 	}
 	if (p->cert.san) {
-		bool ok = dtls_session_peer_has_san(s, p->cert.san);
-		met += ok;
-		snprintf(part[n], sizeof(part[n]), "cert_san \"%s\" %s", p->cert.san,
-			 ok ? "matches" : dtls_session_peer_has_name(s, p->cert.san) ?
-			 "is one of its names but not a DNS or IP SAN" : "is none of its SANs");
-		what[n] = part[n];
-		n++;
+		met += ok = dtls_session_peer_has_san(s, p->cert.san);
+		explain(out, cap, off, "cert_san", p->cert.san, ok ? "matches" :
+			dtls_session_peer_has_name(s, p->cert.san) ?
+			"is one of its names but not a DNS or IP SAN" : "is none of its SANs");
 	}
 	if (p->cert.has_pin) {
-		bool ok = have_pin && memcmp(pin, p->cert.pin_sha256, PEER_PIN_LEN) == 0;
-		met += ok;
-		snprintf(part[n], sizeof(part[n]), "cert_pin_sha256 %s",
-			 ok ? "matches" : "is another key");
-		what[n] = part[n];
-		n++;
-	}
-	for (unsigned i = 0; out && i < n && *off < cap; i++) {
-		int w = snprintf(out + *off, cap - *off, "%s%s", i ? ", " : "", what[i]);
-		*off += w > 0 ? (size_t)w : 0;
+		met += ok = have_pin && memcmp(pin, p->cert.pin_sha256, PEER_PIN_LEN) == 0;
+		explain(out, cap, off, "cert_pin_sha256", NULL, ok ? "matches" : "is another key");
 	}
 	return met;
 }

@@ -134,9 +134,54 @@ static void by_reason(FILE *out, const struct json_object *o, const char *name, 
 	drops(out, name, NULL, o);
 }
 
+/* The status result's numeric members, each a family of one sample: member key of the
+ * status object, or of its member in. */
+struct family {
+	const char *in, *key, *name, *type, *help;
+};
+static const struct family status_families[] = {
+	{ NULL, "uptime_s", "dtlsgw_uptime_seconds", "gauge", "Seconds since the gateway started." },
+	{ NULL, "workers", "dtlsgw_workers", "gauge", "Worker threads." },
+	{ NULL, "peers", "dtlsgw_peers", "gauge", "Configured peers." },
+	{ NULL, "sessions", "dtlsgw_sessions", "gauge", "DTLS sessions." },
+	{ "totals", "rx_bytes", "dtlsgw_rx_bytes_total", "counter",
+	  "Bytes of inner packets received from all peers." },
+	{ "totals", "tx_bytes", "dtlsgw_tx_bytes_total", "counter",
+	  "Bytes of inner packets sent to all peers." },
+	{ "totals", "rx_packets", "dtlsgw_rx_packets_total", "counter",
+	  "Inner packets received from all peers." },
+	{ "totals", "tx_packets", "dtlsgw_tx_packets_total", "counter",
+	  "Inner packets sent to all peers." },
+	{ NULL, "halfopen", "dtlsgw_halfopen_handshakes", "gauge",
+	  "Server handshakes past the cookie exchange, not yet authenticated." },
+	{ NULL, "hello_fragments", "dtlsgw_hello_fragments_total", "counter",
+	  "ClientHello fragments from senders without a session, held to be put together." },
+	{ NULL, "hello_fragments_evicted", "dtlsgw_hello_fragments_evicted_total", "counter",
+	  "Partial ClientHellos dropped for newer ones (the area is full)." },
+	{ NULL, "reassembly_bytes", "dtlsgw_reassembly_bytes", "gauge",
+	  "Bytes held by handshake messages being reassembled (all sessions)." },
+	{ NULL, "reassembly_dropped", "dtlsgw_reassembly_dropped_total", "counter",
+	  "Handshake fragments dropped over the reassembly budgets (ended sessions)." },
+	{ NULL, "cookie_exchanges", "dtlsgw_cookie_exchanges_total", "counter",
+	  "HelloVerifyRequests sent (cookie exchanges with senders without a session)." },
+	{ NULL, "tun_read_errors", "dtlsgw_tun_read_errors_total", "counter",
+	  "Reads from the TUN device that failed." },
+	{ NULL, "icmp_errors", "dtlsgw_icmp_errors_total", "counter",
+	  "ICMP errors (port unreachable, no route...) for datagrams the gateway sent." },
+	{ "offload", "tun_super_in", "dtlsgw_offload_tun_super_in_total", "counter",
+	  "Super-packets (many segments in one) read from TUN." },
+	{ "offload", "tun_merged_out", "dtlsgw_offload_tun_merged_out_total", "counter",
+	  "Merged writes of many received packets to TUN." },
+	{ "offload", "udp_gso_sends", "dtlsgw_offload_udp_gso_sends_total", "counter",
+	  "UDP sends of many datagrams at once (segmentation offload)." },
+	{ "offload", "udp_gro_recvs", "dtlsgw_offload_udp_gro_recvs_total", "counter",
+	  "UDP receives of many datagrams at once (receive coalescing)." },
+	{ "offload", "tun_super_dropped", "dtlsgw_offload_tun_super_dropped_total", "counter",
+	  "Super-packets from TUN dropped (not understood, or segments above the MTU)." },
+};
+
 int control_prometheus_status(FILE *out, const struct json_object *status)
 {
-	const struct json_object *totals = member(status, "totals");
 
 	header(out, "dtlsgw_info", "gauge", "Version and addresses of the gateway (always 1).");
 	fputs("dtlsgw_info{version=\"", out);
@@ -150,83 +195,47 @@ int control_prometheus_status(FILE *out, const struct json_object *status)
 	label_value(out, s ? s : "");
 	fputs("\"} 1\n", out);
 
-	scalar(out, status, "uptime_s", "dtlsgw_uptime_seconds", "gauge",
-	       "Seconds since the gateway started.");
-	scalar(out, status, "workers", "dtlsgw_workers", "gauge", "Worker threads.");
-	scalar(out, status, "peers", "dtlsgw_peers", "gauge", "Configured peers.");
-	scalar(out, status, "sessions", "dtlsgw_sessions", "gauge", "DTLS sessions.");
-	scalar(out, totals, "rx_bytes", "dtlsgw_rx_bytes_total", "counter",
-	       "Bytes of inner packets received from all peers.");
-	scalar(out, totals, "tx_bytes", "dtlsgw_tx_bytes_total", "counter",
-	       "Bytes of inner packets sent to all peers.");
-	scalar(out, totals, "rx_packets", "dtlsgw_rx_packets_total", "counter",
-	       "Inner packets received from all peers.");
-	scalar(out, totals, "tx_packets", "dtlsgw_tx_packets_total", "counter",
-	       "Inner packets sent to all peers.");
-	by_reason(out, member(totals, "drops"), "dtlsgw_drops_total", "Packets dropped, by reason.");
-	scalar(out, status, "halfopen", "dtlsgw_halfopen_handshakes", "gauge",
-	       "Server handshakes past the cookie exchange, not yet authenticated.");
-	scalar(out, status, "hello_fragments", "dtlsgw_hello_fragments_total", "counter",
-	       "ClientHello fragments from senders without a session, held to be put together.");
-	scalar(out, status, "hello_fragments_evicted", "dtlsgw_hello_fragments_evicted_total",
-	       "counter", "Partial ClientHellos dropped for newer ones (the area is full).");
-	scalar(out, status, "reassembly_bytes", "dtlsgw_reassembly_bytes", "gauge",
-	       "Bytes held by handshake messages being reassembled (all sessions).");
-	scalar(out, status, "reassembly_dropped", "dtlsgw_reassembly_dropped_total", "counter",
-	       "Handshake fragments dropped over the reassembly budgets (ended sessions).");
+	for (size_t i = 0; i < sizeof(status_families) / sizeof(status_families[0]); i++) {
+		const struct family *f = &status_families[i];
+		scalar(out, f->in ? member(status, f->in) : status, f->key, f->name, f->type,
+		       f->help);
+	}
+	by_reason(out, member(member(status, "totals"), "drops"), "dtlsgw_drops_total",
+		  "Packets dropped, by reason.");
 	by_reason(out, member(status, "handshakes_refused"), "dtlsgw_handshakes_refused_total",
 		  "Handshakes refused or dropped before they authenticated, by reason.");
-	scalar(out, status, "cookie_exchanges", "dtlsgw_cookie_exchanges_total", "counter",
-	       "HelloVerifyRequests sent (cookie exchanges with senders without a session).");
-	scalar(out, status, "tun_read_errors", "dtlsgw_tun_read_errors_total", "counter",
-	       "Reads from the TUN device that failed.");
-	scalar(out, status, "icmp_errors", "dtlsgw_icmp_errors_total", "counter",
-	       "ICMP errors (port unreachable, no route...) for datagrams the gateway sent.");
-	const struct json_object *off = member(status, "offload");
-	scalar(out, off, "tun_super_in", "dtlsgw_offload_tun_super_in_total", "counter",
-	       "Super-packets (many segments in one) read from TUN.");
-	scalar(out, off, "tun_merged_out", "dtlsgw_offload_tun_merged_out_total", "counter",
-	       "Merged writes of many received packets to TUN.");
-	scalar(out, off, "udp_gso_sends", "dtlsgw_offload_udp_gso_sends_total", "counter",
-	       "UDP sends of many datagrams at once (segmentation offload).");
-	scalar(out, off, "udp_gro_recvs", "dtlsgw_offload_udp_gro_recvs_total", "counter",
-	       "UDP receives of many datagrams at once (receive coalescing).");
-	scalar(out, off, "tun_super_dropped", "dtlsgw_offload_tun_super_dropped_total", "counter",
-	       "Super-packets from TUN dropped (not understood, or segments above the MTU).");
 	return ferror(out) ? -EIO : 0;
 }
 
 /* Per-peer numeric families: one member of each peer object. */
-static const struct {
-	const char *key, *name, *type, *help;
-} peer_families[] = {
-	{ "rx_bytes", "dtlsgw_peer_rx_bytes_total", "counter",
+static const struct family peer_families[] = {
+	{ NULL, "rx_bytes", "dtlsgw_peer_rx_bytes_total", "counter",
 	  "Bytes of inner packets received from the peer." },
-	{ "tx_bytes", "dtlsgw_peer_tx_bytes_total", "counter",
+	{ NULL, "tx_bytes", "dtlsgw_peer_tx_bytes_total", "counter",
 	  "Bytes of inner packets sent to the peer." },
-	{ "rx_packets", "dtlsgw_peer_rx_packets_total", "counter",
+	{ NULL, "rx_packets", "dtlsgw_peer_rx_packets_total", "counter",
 	  "Inner packets received from the peer." },
-	{ "tx_packets", "dtlsgw_peer_tx_packets_total", "counter",
+	{ NULL, "tx_packets", "dtlsgw_peer_tx_packets_total", "counter",
 	  "Inner packets sent to the peer." },
-	{ "keepalives_rx", "dtlsgw_peer_keepalives_rx_total", "counter",
+	{ NULL, "keepalives_rx", "dtlsgw_peer_keepalives_rx_total", "counter",
 	  "Keepalives received from the peer." },
-	{ "last_handshake", "dtlsgw_peer_last_handshake_seconds", "gauge",
+	{ NULL, "last_handshake", "dtlsgw_peer_last_handshake_seconds", "gauge",
 	  "Unix time of the last completed handshake." },
-	{ "last_rx", "dtlsgw_peer_last_rx_seconds", "gauge",
+	{ NULL, "last_rx", "dtlsgw_peer_last_rx_seconds", "gauge",
 	  "Unix time of the last packet received from the peer." },
-	{ "handshakes", "dtlsgw_peer_handshakes_total", "counter",
+	{ NULL, "handshakes", "dtlsgw_peer_handshakes_total", "counter",
 	  "Handshakes completed with the peer." },
-	{ "handshake_failures", "dtlsgw_peer_handshake_failures_total", "counter",
+	{ NULL, "handshake_failures", "dtlsgw_peer_handshake_failures_total", "counter",
 	  "Handshakes towards the peer that failed." },
-	{ "auth_failures", "dtlsgw_peer_auth_failures_total", "counter",
+	{ NULL, "auth_failures", "dtlsgw_peer_auth_failures_total", "counter",
 	  "Handshakes that named the peer's PSK identity but failed to authenticate." },
-	{ "renegotiations_refused", "dtlsgw_peer_renegotiations_refused_total", "counter",
+	{ NULL, "renegotiations_refused", "dtlsgw_peer_renegotiations_refused_total", "counter",
 	  "Renegotiations the peer started beyond the limit, refused." },
-	{ "last_error_at", "dtlsgw_peer_last_error_seconds", "gauge",
+	{ NULL, "last_error_at", "dtlsgw_peer_last_error_seconds", "gauge",
 	  "Unix time of the peer's last failed handshake or session error." },
-	{ "next_dial", "dtlsgw_peer_next_dial_seconds", "gauge",
+	{ NULL, "next_dial", "dtlsgw_peer_next_dial_seconds", "gauge",
 	  "Unix time of the next dial of an initiator waiting out its backoff." },
-	{ "failed_dials", "dtlsgw_peer_failed_dials", "gauge",
+	{ NULL, "failed_dials", "dtlsgw_peer_failed_dials", "gauge",
 	  "Failed dials since the last handshake that succeeded." },
 };
 

@@ -7,11 +7,8 @@
 . "$(dirname "$0")/lib.sh" "$@"
 need_ctl
 
-ctl() {
-	local n=$1
-	shift
-	"$CTL_BIN" -s "$NET_WORK/$n.sock" -t 10 "$@" 2>"$NET_WORK/err"
-}
+# ctl NAME ARGS...: dtlsgwctl against gateway NAME (stderr to $NET_WORK/err).
+ctl() { "$CTL_BIN" -s "$NET_WORK/$1.sock" -t 10 "${@:2}" 2>"$NET_WORK/err"; }
 jq_() { python3 -c "import json,sys; j=json.load(sys.stdin); v=($1); print(v if not isinstance(v,bool) else int(v))"; }
 
 pair_setup || { fail setup; finish; }

@@ -5,11 +5,8 @@
 . "$(dirname "$0")/lib.sh" "$@"
 need_ctl
 
-ctl() {
-	local n=$1
-	shift
-	"$CTL_BIN" -s "$NET_WORK/$n.sock" -t 10 "$@" 2>"$NET_WORK/err"
-}
+# ctl NAME ARGS...: dtlsgwctl against gateway NAME (stderr to $NET_WORK/err).
+ctl() { "$CTL_BIN" -s "$NET_WORK/$1.sock" -t 10 "${@:2}" 2>"$NET_WORK/err"; }
 field() { ctl "$1" --json peer "$2" | python3 -c "import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print('null' if v is None else v)" "$3"; }
 state_is() { test "$(field "$1" "$2" state)" = "$3"; }
 
