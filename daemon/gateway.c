@@ -1097,14 +1097,18 @@ static void detach(struct gw_peer *p, struct gw_session *gs, bool redial_now,
 /* Keeps msg as p's last error (dtlsgwctl peer shows it). */
 static void note_error(struct gw_peer *p, const char *msg)
 {
+	size_t n = strnlen(msg, sizeof(p->last_error) - 1); /* a longer one is cut */
+
 	pthread_mutex_lock(&p->lock);
-	snprintf(p->last_error, sizeof(p->last_error), "%s", msg);
+	memcpy(p->last_error, msg, n);
+	p->last_error[n] = '\0';
 	p->last_error_ms = tl_now();
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* One log line saying why a session ended (and, for an error, p's last error). p: its peer; named: for a handshake that
- * failed before authorize, the peer whose PSK identity it named (anyone can). */
+/* One log line saying why a session ended (and, for an error, p's last error). p: its
+ * peer; named: for a handshake that failed before authorize, the peer whose PSK identity
+ * it named (anyone can). */
 static void log_end(struct gw_session *gs, struct gw_peer *p, struct gw_peer *named, int err,
 		    int peer_alert, int sent_alert, unsigned handshakes, const char *identity)
 {
@@ -1142,7 +1146,7 @@ static void log_end(struct gw_session *gs, struct gw_peer *p, struct gw_peer *na
 						   peer_alert == DTLS_ALERT_DECRYPT_ERROR));
 	const char *hint = !handshakes && mac ? " (do both sides have the same PSK?)" : "";
 	if (p) {
-		char msg[sizeof(p->last_error)];
+		char msg[sizeof(why) + 64]; /* note_error keeps what fits its last_error */
 		snprintf(msg, sizeof(msg), "%s: %s%s", what, why,
 			 p->pol.auth == PEER_AUTH_PSK ? hint : "");
 		log_warnx("peer %s: %s", p->pol.name, msg);

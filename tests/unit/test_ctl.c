@@ -472,7 +472,7 @@ static void test_changes(void)
 
 	int before = fake_reloads;
 	run(&r, CTL("reload"));
-	EXPECT(&r, 0, "reloaded\nadded: x, y\n", NULL);
+	EXPECT(&r, 0, "reloaded: 2 added (x, y)\n", NULL);
 	CU_ASSERT_PTR_NULL(strstr(r.out, "removed"));
 	CU_ASSERT_EQUAL(fake_reloads, before + 1);
 
@@ -481,7 +481,7 @@ static void test_changes(void)
 	run(&r, CTL("--json", "log-level", "info"));
 	EXPECT(&r, 0, "{\"level\":\"info\",\"previous\":\"debug\"}\n", NULL);
 	run(&r, CTL("log-level", "loud"));
-	EXPECT(&r, 1, NULL, "not one of error, warning, notice, info, debug");
+	EXPECT(&r, 1, NULL, "unknown level \"loud\"; use error, warning, notice, info or debug");
 }
 
 static void test_stats(void)
