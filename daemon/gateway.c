@@ -498,8 +498,11 @@ static const char *cert_no_match(const struct gw_gen *gen, const struct dtls_ses
 			best_met = met;
 		}
 	}
-	if (have_pin) {
-		off += (size_t)snprintf(buf, cap, "its key has cert_pin_sha256 ");
+	off = dtls_session_peer_names(s, buf, cap); /* what it says it is */
+	if (have_pin && off + 1 < cap) {
+		int w = snprintf(buf + off, cap - off, "%sits key has cert_pin_sha256 ",
+				 off ? "; " : "");
+		off += w > 0 ? (size_t)w : 0;
 		for (size_t i = 0; i < PEER_PIN_LEN && off + 2 < cap; i++)
 			off += (size_t)snprintf(buf + off, cap - off, "%02x", pin[i]);
 	}

@@ -315,6 +315,18 @@ bool dtls_session_peer_has_cn(const struct dtls_session *s, const char *name)
 	return p && pki_peer_has_cn(p, name);
 }
 
+size_t dtls_session_peer_names(const struct dtls_session *s, char *buf, size_t cap)
+{
+	const struct pki_peer *p = current_peer(s);
+
+	if (!p) {
+		if (cap)
+			buf[0] = '\0';
+		return 0;
+	}
+	return pki_peer_names(p, buf, cap);
+}
+
 bool dtls_session_peer_has_san(const struct dtls_session *s, const char *name)
 {
 	const struct pki_peer *p = current_peer(s);

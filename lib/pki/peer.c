@@ -1,5 +1,6 @@
 /* The peer's certificate: names, pin, signature verification, RSA key transport. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -145,6 +146,76 @@ static bool san_matches(const struct pki_peer *p, const char *name, size_t len, 
 		}
 	}
 	return false;
+}
+
+/* Appends "KIND value" (", " between entries), the value's unprintable bytes, quotes
+ * and backslashes as \xNN: the names are the peer's, for a log line. */
+static void put_name(char *buf, size_t cap, size_t *off, const char *kind, const char *v, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int w = snprintf(buf + *off, cap - *off, "%s%s ", *off ? ", " : "", kind);
+
+	if (w < 0 || (size_t)w >= cap - *off) {
+		*off = cap - 1;
+		return;
+	}
+	*off += (size_t)w;
+	for (size_t i = 0; i < n && *off + 5 < cap; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			buf[(*off)++] = (char)c;
+		} else {
+			buf[(*off)++] = '\\';
+			buf[(*off)++] = 'x';
+			buf[(*off)++] = hex[c >> 4];
+			buf[(*off)++] = hex[c & 15];
+		}
+	}
+	buf[*off] = '\0';
+}
+
+size_t pki_peer_names(const struct pki_peer *p, char *buf, size_t cap)
+{
+	char v[NAME_MAX_LEN];
+	size_t off = 0;
+
+	if (!cap)
+		return 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 64 && off + 1 < cap; i++) {
+		size_t size = sizeof v;
+		int rc = gnutls_x509_crt_get_dn_by_oid(p->crt, GNUTLS_OID_X520_COMMON_NAME, i, 0, v, &size);
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rc >= 0)
+			put_name(buf, cap, &off, "CN", v, size);
+	}
+	for (unsigned i = 0; i < 64 && off + 1 < cap; i++) {
+		size_t size = sizeof v;
+		char ip[INET6_ADDRSTRLEN];
+		int type = gnutls_x509_crt_get_subject_alt_name(p->crt, i, v, &size, NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		switch (type) {
+		case GNUTLS_SAN_DNSNAME:
+			put_name(buf, cap, &off, "DNS", v, size);
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if ((size == 4 || size == 16) &&
+			    inet_ntop(size == 4 ? AF_INET : AF_INET6, v, ip, sizeof(ip)))
+				put_name(buf, cap, &off, "IP", ip, strlen(ip));
+			break;
+		case GNUTLS_SAN_RFC822NAME:
+			put_name(buf, cap, &off, "email", v, size);
+			break;
+		case GNUTLS_SAN_URI:
+			put_name(buf, cap, &off, "URI", v, size);
+			break;
+		default:
+			break; /* errors (too long) and other name types */
+		}
+	}
+	return off;
 }
 
 static bool name_ok(const char *name, size_t *len)

@@ -238,6 +238,10 @@ MUST_CHECK int pki_peer_subject_cn(const struct pki_peer *p, char *buf, size_t l
 bool pki_peer_has_cn(const struct pki_peer *p, const char *name);
 bool pki_peer_has_san(const struct pki_peer *p, const char *name);
 bool pki_peer_has_name(const struct pki_peer *p, const char *name);
+/* The certificate's subject CNs and its DNS, IP, e-mail and URI SANs as one printable
+ * line ("CN a, DNS b, IP 192.0.2.7"; unprintable bytes as \xNN), cut to cap; its
+ * length. */
+size_t pki_peer_names(const struct pki_peer *p, char *buf, size_t cap);
 /* SHA-256 of the DER SubjectPublicKeyInfo (the --pin-sha256 value). */
 MUST_CHECK int pki_peer_spki_sha256(const struct pki_peer *p, uint8_t out[static PKI_PIN_LEN]);
 

@@ -33,6 +33,10 @@ check "b refuses a's certificate" \
 	wait_log b "refused handshake from 192\.0\.2\.1:4433: certificate matches no configured peer" 10
 line=$(grep -m1 "certificate matches no configured peer" "${GW_LOG[b]}")
 echo "  $line"
+for name in "CN names-cn.gw.test" "DNS names-dns.gw.test" "IP 192.0.2.7" "email ops@gw.test" \
+	"URI https://gw.test/names"; do
+	check "it names what the certificate says it is: $name" grep -qF "$name" <<<"$line"
+done
 check "it names the key's pin" grep -q "cert_pin_sha256 $pin" <<<"$line"
 check "and the nearest peer y, constraint by constraint" \
 	grep -q 'nearest peer y: cert_cn "names-cn.gw.test" matches, cert_san "other.gw.test" is none of its SANs' <<<"$line"

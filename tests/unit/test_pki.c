@@ -792,6 +792,29 @@ static void test_pin(void)
 
 /* ---- names by kind ----------------------------------------------------------- */
 
+/* The names for a log line: all of them, by kind, cut to the buffer with a NUL. */
+static void test_names_for_log(void)
+{
+	struct pki_peer *p = peer_of("client-names.der");
+	char buf[256], small[12];
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = pki_peer_names(p, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, strlen(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "CN names-cn.gw.test"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "DNS names-dns.gw.test"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "IP 192.0.2.7"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "email ops@gw.test"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "URI https://gw.test/names"));
+	CU_ASSERT_EQUAL(strncmp(buf, "CN names-cn.gw.test, ", 21), 0);
+	n = pki_peer_names(p, small, sizeof(small));
+	CU_ASSERT(n < sizeof(small));
+	CU_ASSERT_EQUAL(strlen(small), n);
+	CU_ASSERT_EQUAL(pki_peer_names(p, small, 0), 0);
+	pki_peer_free(p);
+}
+
 static void test_names_by_kind(void)
 {
 	/* CN names-cn, DNS names-dns, IP 192.0.2.7, e-mail ops@gw.test, URI https://gw.test/names */
@@ -906,6 +929,7 @@ static CU_TestInfo tests[] = {
 	{ "can_kx: key type and key usage", test_can_kx },
 	{ "rsa kx: premaster round trip, corruption", test_rsa_premaster },
 	{ "pin: SHA-256 of the SPKI equals openssl's", test_pin },
+	{ "names for a log line", test_names_for_log },
 	{ "names: CN only, DNS/IP SAN only, or any", test_names_by_kind },
 	{ "key usage: a client key without digitalSignature is refused", test_client_key_usage },
 	{ "key usage: keyEncipherment only serves RSA key transport", test_server_key_usage },

@@ -286,6 +286,13 @@ DTLS_API const uint8_t *dtls_session_psk_identity(const struct dtls_session *s, 
 DTLS_API bool dtls_session_peer_pin(const struct dtls_session *s, uint8_t pin[32]);
 DTLS_API bool dtls_session_peer_has_name(const struct dtls_session *s, const char *name);
 /*
+ * The peer certificate's names for a log line: its subject CNs and its DNS, IP, e-mail
+ * and URI SANs, "CN a, DNS b, IP 192.0.2.7" (the peer's bytes: unprintable ones, quotes
+ * and backslashes as \xNN), cut to fit cap with its NUL. "" without a certificate. The
+ * length written.
+ */
+DTLS_API size_t dtls_session_peer_names(const struct dtls_session *s, char *buf, size_t cap);
+/*
  * The peer certificate's names by kind, for policies that require one (no wildcard
  * expansion; an empty name matches nothing):
  *   has_cn:  the subject has exactly one commonName and it equals name, ignoring ASCII
