@@ -27,6 +27,40 @@ void unit_check_hex(const uint8_t *got, size_t len, const char *want_hex)
 	CU_ASSERT(memcmp(got, want, n) == 0);
 }
 
+static char pki_dir[64];
+
+int unit_pki_make(void)
+{
+	char cmd[512];
+
+	snprintf(pki_dir, sizeof(pki_dir), "/tmp/dtlsgw-unit-pki-XXXXXX");
+	if (!mkdtemp(pki_dir))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "'%s/tests/pki/mkpki.sh' '%s' && chmod 600 '%s'/*.key",
+		 TEST_SOURCE_DIR, pki_dir, pki_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *unit_pki_path(const char *name)
+{
+	static char buf[8][256];
+	static unsigned k;
+	char *p = buf[k++ % 8];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", pki_dir, name);
+	return p;
+}
+
+int unit_pki_free(void)
+{
+	char cmd[128];
+
+	if (!pki_dir[0])
+		return 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)

@@ -15,34 +15,20 @@
 #include "daemon/config_verify.h"
 #include "harness.h"
 
-static char dir[64];
-
 static const char *path(const char *name)
 {
-	static char buf[8][256];
-	static unsigned k;
-	char *p = buf[k++ % 8];
-	snprintf(p, 256, "%s/%s", dir, name);
-	return p;
+	return unit_pki_path(name);
 }
 
 static int init(void)
 {
-	char cmd[512];
-	strcpy(dir, "/tmp/dtls-cverify-XXXXXX");
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(cmd, sizeof(cmd), "'%s/tests/pki/mkpki.sh' '%s' && chmod 600 '%s'/*.key",
-		 TEST_SOURCE_DIR, dir, dir);
-	return system(cmd) != 0;
+	return unit_pki_make() < 0;
 }
 
 static int cleanup(void)
 {
-	char cmd[128];
 	config_verify_enable(false);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) != 0;
+	return unit_pki_free() < 0;
 }
 
 struct seen {

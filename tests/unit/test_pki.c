@@ -16,16 +16,11 @@
 #include "harness.h"
 #include "pki/pki.h"
 
-static char dir[64];
 static uint64_t now;
 
 static const char *path(const char *name)
 {
-	static char buf[4][256];
-	static unsigned k;
-	char *p = buf[k++ % 4];
-	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
-	return p;
+	return unit_pki_path(name);
 }
 
 static uint8_t *slurp(const char *name, size_t *len)
@@ -48,12 +43,7 @@ static void write_file(const char *name, const void *data, size_t len)
 
 static int init(void)
 {
-	strcpy(dir, "/tmp/test_pki.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "'%s/tests/pki/mkpki.sh' '%s'", TEST_SOURCE_DIR, dir);
-	if (system(cmd) != 0)
+	if (unit_pki_make() < 0)
 		return -1;
 	now = (uint64_t)time(NULL);
 	return 0;
@@ -61,11 +51,9 @@ static int init(void)
 
 static int cleanup(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	int rc = system(cmd);
+	int rc = unit_pki_free();
 	gnutls_global_deinit();
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* Loads cert+key from the PKI directory; asserts the result. */
@@ -183,7 +171,7 @@ static void test_load_errors(void)
 	CU_ASSERT_EQUAL(load_err("/nonexistent/gw.pem", path("server-ec.key"), now, err, sizeof err),
 			DTLS_ERR_FILE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/gw.pem: No such file"));
-	CU_ASSERT_EQUAL(load_err(path("server-ec.pem"), dir, now, err, sizeof err), DTLS_ERR_FILE);
+	CU_ASSERT_EQUAL(load_err(path("server-ec.pem"), path(""), now, err, sizeof err), DTLS_ERR_FILE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
 	write_file("empty.key", "", 0);
 	CU_ASSERT_EQUAL(load_err(path("server-ec.pem"), path("empty.key"), now, err, sizeof err), DTLS_ERR_FILE);
