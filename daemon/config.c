@@ -18,6 +18,7 @@
 #include <dtls/dtls.h>
 
 #include "daemon/config_internal.h"
+#include "daemon/suites.h"
 #include "daemon/secret_file.h"
 #include "policy/endpoint.h"
 #include "policy/hex.h"
@@ -745,11 +746,9 @@ static void peer_cipher_item(struct parser *p, const struct key_def *k, const ch
 	if (!suite_name_ok(p, k, s))
 		return;
 	id = dtls_suite_id(s);
-	for (size_t i = 0; i < pol->n_suites; i++) {
-		if (pol->suites[i] == id) {
-			bad(p, k, "%s is listed twice", s);
-			return;
-		}
+	if (gw_suite_in(pol->suites, pol->n_suites, (uint16_t)id)) {
+		bad(p, k, "%s is listed twice", s);
+		return;
 	}
 	if (pol->n_suites == PEER_SUITES_MAX) {
 		bad(p, k, "more than %d suites", PEER_SUITES_MAX);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,36 @@ static struct json_object *peer_json(struct gw_peer *p, uint64_t now, uint64_t t
 	return o;
 }
 
+/* The gateway's counters (struct gw_stats) in the status reply: in which object (the
+ * reply, totals.drops, handshakes_refused, offload), under which name. */
+enum { IN_STATUS, IN_DROPS, IN_REFUSED, IN_OFFLOAD };
+#define GW_COUNTER(in, name, field) { in, name, offsetof(struct gw_stats, field) }
+static const struct {
+	int in;
+	const char *name;
+	size_t off;
+} gw_counters[] = {
+	GW_COUNTER(IN_DROPS, "unknown_sender", unknown_dropped),
+	GW_COUNTER(IN_DROPS, "removed_peer", removed_dropped),
+	GW_COUNTER(IN_DROPS, "no_route", no_route),
+	GW_COUNTER(IN_DROPS, "send_failed", tx_dropped),
+	GW_COUNTER(IN_REFUSED, "max_sessions", sessions_refused),
+	GW_COUNTER(IN_REFUSED, "halfopen_per_address", halfopen_refused),
+	GW_COUNTER(IN_REFUSED, "halfopen_evicted", halfopen_evicted),
+	GW_COUNTER(IN_REFUSED, "halfopen_timeout", halfopen_expired),
+	GW_COUNTER(IN_REFUSED, "key_changed", hs_rekeyed_refused),
+	GW_COUNTER(IN_STATUS, "hello_fragments", hello_fragments),
+	GW_COUNTER(IN_STATUS, "reassembly_dropped", reasm_dropped),
+	GW_COUNTER(IN_STATUS, "cookie_exchanges", hvr_sent),
+	GW_COUNTER(IN_STATUS, "tun_read_errors", tun_read_errors),
+	GW_COUNTER(IN_STATUS, "icmp_errors", icmp_errors),
+	GW_COUNTER(IN_OFFLOAD, "tun_super_in", tun_super_in),
+	GW_COUNTER(IN_OFFLOAD, "tun_merged_out", tun_merged_out),
+	GW_COUNTER(IN_OFFLOAD, "udp_gso_sends", udp_gso_sends),
+	GW_COUNTER(IN_OFFLOAD, "udp_gro_recvs", udp_gro_recvs),
+	GW_COUNTER(IN_OFFLOAD, "tun_super_dropped", tun_super_dropped),
+};
+
 static int op_status(void *arg, struct json_object **result, char *err, size_t errlen)
 {
 	struct gateway *gw = arg;
@@ -243,41 +274,22 @@ static int op_status(void *arg, struct json_object **result, char *err, size_t e
 	json_object_object_add(tt, "tx_bytes", json_object_new_uint64(t[1]));
 	json_object_object_add(tt, "rx_packets", json_object_new_uint64(t[2]));
 	json_object_object_add(tt, "tx_packets", json_object_new_uint64(t[3]));
-	struct json_object *d = drops_json(t + 4);
-	json_object_object_add(d, "unknown_sender", json_object_new_uint64(LOAD(gw->st.unknown_dropped)));
-	json_object_object_add(d, "removed_peer", json_object_new_uint64(LOAD(gw->st.removed_dropped)));
-	json_object_object_add(d, "no_route", json_object_new_uint64(LOAD(gw->st.no_route)));
-	json_object_object_add(d, "send_failed", json_object_new_uint64(LOAD(gw->st.tx_dropped)));
+	struct json_object *d = drops_json(t + 4), *r = json_object_new_object();
+	struct json_object *off = json_object_new_object(), *in[] = { o, d, r, off };
+	for (size_t k = 0; k < sizeof(gw_counters) / sizeof(gw_counters[0]); k++) {
+		const atomic_uint_fast64_t *c =
+			(const atomic_uint_fast64_t *)((const char *)&gw->st + gw_counters[k].off);
+		json_object_object_add(in[gw_counters[k].in], gw_counters[k].name,
+				       json_object_new_uint64(LOAD(*c)));
+	}
 	json_object_object_add(tt, "drops", d);
 	json_object_object_add(o, "totals", tt);
-	json_object_object_add(o, "halfopen", json_object_new_uint64(ho_count(&gw->ho)));
-	struct json_object *r = json_object_new_object();
-	json_object_object_add(r, "max_sessions", json_object_new_uint64(LOAD(gw->st.sessions_refused)));
-	json_object_object_add(r, "halfopen_per_address",
-			       json_object_new_uint64(LOAD(gw->st.halfopen_refused)));
-	json_object_object_add(r, "halfopen_evicted", json_object_new_uint64(LOAD(gw->st.halfopen_evicted)));
-	json_object_object_add(r, "halfopen_timeout", json_object_new_uint64(LOAD(gw->st.halfopen_expired)));
-	json_object_object_add(r, "key_changed", json_object_new_uint64(LOAD(gw->st.hs_rekeyed_refused)));
 	json_object_object_add(o, "handshakes_refused", r);
-	pthread_mutex_lock(&gw->hello_lock);
-	uint64_t evicted = dtls_hello_area_evicted(gw->hellos);
-	pthread_mutex_unlock(&gw->hello_lock);
-	json_object_object_add(o, "hello_fragments", json_object_new_uint64(LOAD(gw->st.hello_fragments)));
-	json_object_object_add(o, "hello_fragments_evicted", json_object_new_uint64(evicted));
-	json_object_object_add(o, "reassembly_bytes", json_object_new_uint64(dtls_reassembly_bytes()));
-	json_object_object_add(o, "reassembly_dropped", json_object_new_uint64(LOAD(gw->st.reasm_dropped)));
-	json_object_object_add(o, "cookie_exchanges", json_object_new_uint64(LOAD(gw->st.hvr_sent)));
-	json_object_object_add(o, "tun_read_errors", json_object_new_uint64(LOAD(gw->st.tun_read_errors)));
-	json_object_object_add(o, "icmp_errors", json_object_new_uint64(LOAD(gw->st.icmp_errors)));
-	struct json_object *off = json_object_new_object();
-	json_object_object_add(off, "tun_super_in", json_object_new_uint64(LOAD(gw->st.tun_super_in)));
-	json_object_object_add(off, "tun_merged_out",
-			       json_object_new_uint64(LOAD(gw->st.tun_merged_out)));
-	json_object_object_add(off, "udp_gso_sends", json_object_new_uint64(LOAD(gw->st.udp_gso_sends)));
-	json_object_object_add(off, "udp_gro_recvs", json_object_new_uint64(LOAD(gw->st.udp_gro_recvs)));
-	json_object_object_add(off, "tun_super_dropped",
-			       json_object_new_uint64(LOAD(gw->st.tun_super_dropped)));
 	json_object_object_add(o, "offload", off);
+	json_object_object_add(o, "halfopen", json_object_new_uint64(ho_count(&gw->ho)));
+	json_object_object_add(o, "hello_fragments_evicted",
+			       json_object_new_uint64(gw_hellos_evicted(gw)));
+	json_object_object_add(o, "reassembly_bytes", json_object_new_uint64(dtls_reassembly_bytes()));
 	*result = o;
 	return 0;
 }

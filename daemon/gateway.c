@@ -529,11 +529,7 @@ static void cb_send(void *arg, const uint8_t *d, size_t n)
 	struct gateway *gw = gs->gw;
 	int fd = gw_tl ? gw_tl->udp_fd : gw->ctl.udp_fd;
 
-	/* A send fails once with the errno of an ICMP error queued on the socket: the
-	 * error queue tells of it (gw_udp_error()), and the datagram goes again. */
-	if (sendto(fd, d, n, MSG_DONTWAIT, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0 &&
-	    (!udp_errno_from_icmp(errno) ||
-	     sendto(fd, d, n, MSG_DONTWAIT, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0)) {
+	if (udp_send(fd, d, n, (const struct sockaddr *)&gs->addr, gs->addr_len) < 0) {
 		char a[GW_ADDRSTRLEN];
 		int e = errno;
 		log_ratelimited(&gw->rl_send, GW_LOG_WARNING, "send to %s: %s",
@@ -616,25 +612,18 @@ static void cb_ended(void *arg, int err)
 }
 
 /* Whether the PSK handshake of gs was keyed with p's key, p still configured (under
- * gs's lock). */
+ * gs's lock). A gw_peer's policy, its key included, never changes (a reload that changes
+ * the key makes a new gw_peer and removes the old), so the same peer is the same key. */
 static bool keyed_as(const struct gw_session *gs, const struct gw_peer *p)
 {
-	const struct peer_policy *pol = &p->pol;
-
-	return atomic_load(&gs->hs_peer) == p && !atomic_load(&p->removed) &&
-	       gs->hs_key_len == pol->psk.key_len &&
-	       dtls_ct_equal(gs->hs_key, pol->psk.key, pol->psk.key_len);
+	return atomic_load(&gs->hs_peer) == p && !atomic_load(&p->removed);
 }
 
 /* Whether peer p may use suite: its own ciphers, else the gateway's of gen. */
 static bool suite_allowed(const struct gw_gen *gen, const struct gw_peer *p, uint16_t suite)
 {
-	if (!p->pol.n_suites)
-		return gw_suites_has(&gen->suites, suite);
-	for (size_t i = 0; i < p->pol.n_suites; i++)
-		if (p->pol.suites[i] == suite)
-			return true;
-	return false;
+	return p->pol.n_suites ? gw_suite_in(p->pol.suites, p->pol.n_suites, suite)
+			       : gw_suites_has(&gen->suites, suite);
 }
 
 static int cb_authorize(void *arg, struct dtls_session *s)
@@ -734,18 +723,18 @@ static const struct dtls_callbacks session_callbacks = {
  * being fed (the caller holds its lock) is bound to that peer and key: authorize admits
  * nothing else, whatever a reload changes before the client's Finished comes.
  */
-static int cb_psk_lookup(void *arg, const uint8_t *identity, size_t identity_len,
-			 uint8_t key[DTLS_MAX_PSK_LEN])
+static int cb_psk_lookup(void *arg, void *session_arg, const uint8_t *identity,
+			 size_t identity_len, uint8_t key[DTLS_MAX_PSK_LEN])
 {
 	struct gateway *gw = arg;
-	struct gw_session *gs = gw_tl ? gw_tl->cur : NULL;
+	struct gw_session *gs = session_arg;
 	const struct gw_gen *gen = atomic_load(&gw->gen);
 	const struct peer_policy *pol = policy_find_psk(gen->set, identity, identity_len);
 	struct gw_peer *p = pol ? gw_gen_peer(gen, pol) : NULL, *old;
 	char a[GW_ADDRSTRLEN] = "?", q[300];
 
-	if (!gs || gs->gw != gw || gs->client)
-		return -1; /* cannot happen: lookups come from a server session being fed */
+	if (!gs || gs->client)
+		return -1; /* cannot happen: lookups come from the server sessions of gw */
 	if (!p || atomic_load(&p->removed) || pol->psk.key_len > DTLS_MAX_PSK_LEN) {
 		gw_addr_str((const struct sockaddr *)&gs->addr, gs->addr_len, a);
 		log_ratelimited(&gw->rl_psk, GW_LOG_WARNING, "unknown PSK identity \"%s\" from %s",
@@ -755,8 +744,6 @@ static int cb_psk_lookup(void *arg, const uint8_t *identity, size_t identity_len
 	gw_peer_ref(p);
 	old = atomic_exchange(&gs->hs_peer, p);
 	gw_peer_put(old);
-	memcpy(gs->hs_key, pol->psk.key, pol->psk.key_len);
-	gs->hs_key_len = pol->psk.key_len;
 	memcpy(key, pol->psk.key, pol->psk.key_len);
 	return (int)pol->psk.key_len;
 }
@@ -771,7 +758,6 @@ static void session_release(struct smap_node *n)
 	dtls_session_free(gs->s);
 	gw_peer_put(atomic_load(&gs->peer));
 	gw_peer_put(atomic_load(&gs->hs_peer));
-	explicit_bzero(gs->hs_key, sizeof(gs->hs_key));
 	pthread_mutex_destroy(&gs->lock);
 	free(gs);
 }
@@ -1345,37 +1331,58 @@ void gw_peer_disconnect(struct gw_peer *p)
 	}
 }
 
-/* Under a shard lock: server handshakes not yet authorized whose PSK lookup found a
- * peer that is removed now. */
-static void collect_stale(struct smap_node *n, void *arg)
-{
-	struct { struct gw_session **v; size_t n, cap; } *c = arg;
-	struct gw_session *gs = gw_session_of(n);
-	struct gw_peer *hp = atomic_load(&gs->hs_peer);
+struct session_list {
+	struct gw_session **v;
+	size_t n, cap;
+	bool (*want)(const struct gw_session *gs); /* NULL: every one */
+};
 
-	if (c->n < c->cap && !gs->client && !atomic_load(&gs->peer) && hp &&
-	    atomic_load(&hp->removed)) {
-		smap_ref(n);
+/* Under a shard lock (no other lock may be taken): gs, with a reference, if wanted. */
+static void collect(struct smap_node *node, void *arg)
+{
+	struct session_list *c = arg;
+	struct gw_session *gs = gw_session_of(node);
+
+	if (c->n < c->cap && (!c->want || c->want(gs))) {
+		smap_ref(node);
 		c->v[c->n++] = gs;
 	}
 }
 
+/* The sessions of the map that want() takes (all for NULL), each with a reference, in
+ * *out (the caller puts them and frees the array); how many. 0 without memory. */
+static size_t sessions_where(struct gateway *gw, bool (*want)(const struct gw_session *gs),
+			     struct gw_session ***out)
+{
+	struct session_list c = { NULL, 0, smap_count(gw->map) + 64, want };
+
+	if ((c.v = calloc(c.cap, sizeof(*c.v))))
+		smap_foreach(gw->map, collect, &c);
+	*out = c.v;
+	return c.n;
+}
+
+/* A server handshake not yet authorized whose PSK lookup found a peer removed since. */
+static bool keyed_as_removed(const struct gw_session *gs)
+{
+	struct gw_peer *hp = atomic_load(&gs->hs_peer);
+
+	return !gs->client && !atomic_load(&gs->peer) && hp && atomic_load(&hp->removed);
+}
+
 void gw_end_stale_handshakes(struct gateway *gw)
 {
-	struct { struct gw_session **v; size_t n, cap; } c = { NULL, 0, 0 };
+	struct gw_session **v;
+	size_t n = sessions_where(gw, keyed_as_removed, &v); /* none: authorize refuses them */
 
-	c.cap = smap_count(gw->map) + 64;
-	if (!(c.v = calloc(c.cap, sizeof(*c.v))))
-		return; /* authorize refuses them all the same */
-	smap_foreach(gw->map, collect_stale, &c);
-	for (size_t i = 0; i < c.n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		BUMP(gw->st.hs_rekeyed_refused, 1);
-		gw_session_reap(c.v[i], GW_LOG_WARNING,
+		gw_session_reap(v[i], GW_LOG_WARNING,
 				"handshake ended: it was keyed with a PSK this reload replaced or "
 				"removed");
-		gw_session_put(c.v[i]);
+		gw_session_put(v[i]);
 	}
-	free(c.v);
+	free(v);
 }
 
 /* ---- generations ---- */
@@ -1653,30 +1660,18 @@ int gateway_start(struct gateway *gw)
 	return 0;
 }
 
-static void collect(struct smap_node *n, void *arg)
-{
-	struct { struct gw_session **v; size_t n, cap; } *c = arg;
-
-	if (c->n < c->cap) {
-		smap_ref(n);
-		c->v[c->n++] = gw_session_of(n);
-	}
-}
-
 void gateway_close_all(struct gateway *gw)
 {
-	struct { struct gw_session **v; size_t n, cap; } c = { NULL, 0, 0 };
+	struct gw_session **v;
+	size_t n;
 
 	atomic_store(&gw->stopping, true);
-	c.cap = smap_count(gw->map) + 64;
-	if (!(c.v = calloc(c.cap, sizeof(*c.v))))
-		return;
-	smap_foreach(gw->map, collect, &c);
-	for (size_t i = 0; i < c.n; i++) {
-		gw_session_close(c.v[i]);
-		gw_session_put(c.v[i]);
+	n = sessions_where(gw, NULL, &v);
+	for (size_t i = 0; i < n; i++) {
+		gw_session_close(v[i]);
+		gw_session_put(v[i]);
 	}
-	free(c.v);
+	free(v);
 }
 
 void gateway_free(struct gateway *gw)
@@ -1723,6 +1718,16 @@ void gateway_free(struct gateway *gw)
 	free(gw);
 }
 
+uint64_t gw_hellos_evicted(struct gateway *gw)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&gw->hello_lock);
+	n = dtls_hello_area_evicted(gw->hellos);
+	pthread_mutex_unlock(&gw->hello_lock);
+	return n;
+}
+
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
 void gateway_dump_stats(struct gateway *gw)
@@ -1735,16 +1740,13 @@ void gateway_dump_stats(struct gateway *gw)
 		   "route, %llu sends dropped",
 		   smap_count(gw->map), LOAD(gw->st.hvr_sent), LOAD(gw->st.unknown_dropped),
 		   LOAD(gw->st.sessions_refused), LOAD(gw->st.no_route), LOAD(gw->st.tx_dropped));
-	pthread_mutex_lock(&gw->hello_lock);
-	uint64_t hello_evicted = dtls_hello_area_evicted(gw->hellos);
-	pthread_mutex_unlock(&gw->hello_lock);
 	log_notice("handshake stats: %zu half-open, %llu refused (max_halfopen_per_address), "
 		   "%llu dropped for newer ones (max_halfopen), %llu dropped at halfopen_timeout, "
 		   "%llu ended by a key change, %llu hello fragments held, %llu evicted, %llu "
 		   "records of removed peers dropped",
 		   ho_count(&gw->ho), LOAD(gw->st.halfopen_refused), LOAD(gw->st.halfopen_evicted),
 		   LOAD(gw->st.halfopen_expired), LOAD(gw->st.hs_rekeyed_refused),
-		   LOAD(gw->st.hello_fragments), (unsigned long long)hello_evicted,
+		   LOAD(gw->st.hello_fragments), (unsigned long long)gw_hellos_evicted(gw),
 		   LOAD(gw->st.removed_dropped));
 	if (gw->cfg->offload)
 		log_notice("offload stats: %llu super-packets read from tun, %llu merged writes "

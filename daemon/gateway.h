@@ -155,13 +155,11 @@ struct gw_session {
 	/* Set once (at creation for clients, by authorize for servers, under lock), then
 	 * read by anyone who saw the session established; holds a peer reference. */
 	struct gw_peer *_Atomic peer;
-	/* Server sessions, under lock: the peer and the key that the PSK lookup of the
-	 * handshake in progress keyed it with (a reference; the key is wiped when the
-	 * session is freed). Authorize admits exactly that peer with exactly that key, and
-	 * a reload ends a handshake whose peer it replaced or removed. */
+	/* Server sessions, under lock: the peer whose key the PSK lookup of the handshake in
+	 * progress keyed it with (a reference). Authorize admits exactly that peer (and so
+	 * that key: a peer's policy never changes), and a reload ends a handshake whose peer
+	 * it replaced or removed. */
 	struct gw_peer *_Atomic hs_peer;
-	uint8_t hs_key[DTLS_MAX_PSK_LEN];
-	size_t hs_key_len;
 
 	atomic_uint events;           /* GW_EV_* */
 	atomic_bool reaped;           /* gw_session_reap() ran */
@@ -200,7 +198,6 @@ struct gw_thread {
 	int tun_fd;                 /* received packets go in here (-1: control thread) */
 	struct worker *w;           /* the worker of this thread (NULL: control thread) */
 	uint64_t now;               /* ms, refreshed on each wake-up */
-	struct gw_session *cur;     /* the session being fed (for log lines) */
 };
 
 struct gw_stats {
@@ -265,6 +262,8 @@ int gateway_start(struct gateway *gw) GW_MUST_CHECK;
 void gateway_close_all(struct gateway *gw);
 /* Stops the workers, frees every session, removes routes and addresses, frees gw. */
 void gateway_free(struct gateway *gw);
+/* Partial ClientHellos the hello area dropped for newer ones. */
+uint64_t gw_hellos_evicted(struct gateway *gw);
 /* One log line per peer with its state and counters (SIGUSR1). */
 void gateway_dump_stats(struct gateway *gw);
 

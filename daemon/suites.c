@@ -51,12 +51,17 @@ void gw_suites_all(const struct gw_config *cfg, struct gw_suites *out)
 			add(out, cfg->peers[i].suites[j]);
 }
 
-bool gw_suites_has(const struct gw_suites *s, uint16_t id)
+bool gw_suite_in(const uint16_t *ids, size_t n, uint16_t id)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->id[i] == id)
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
 			return true;
 	return false;
+}
+
+bool gw_suites_has(const struct gw_suites *s, uint16_t id)
+{
+	return gw_suite_in(s->id, s->n, id);
 }
 
 int gw_suites_apply(struct dtls_config *d, const struct gw_suites *s)

@@ -29,6 +29,7 @@ void gw_suites_of_peer(const struct gw_config *cfg, const struct peer_policy *po
 /* The gateway's, then every peer's own that are not in it yet. */
 void gw_suites_all(const struct gw_config *cfg, struct gw_suites *out);
 bool gw_suites_has(const struct gw_suites *s, uint16_t id);
+bool gw_suite_in(const uint16_t *ids, size_t n, uint16_t id);
 /* Gives them to a session config; negative (logged) on failure. */
 int gw_suites_apply(struct dtls_config *d, const struct gw_suites *s)
 	__attribute__((warn_unused_result));

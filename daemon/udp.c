@@ -223,6 +223,15 @@ bool udp_errno_from_icmp(int err)
 	       err == EACCES || err == EPROTO;
 }
 
+int udp_send(int fd, const void *d, size_t n, const struct sockaddr *to, socklen_t to_len)
+{
+	if (sendto(fd, d, n, MSG_DONTWAIT, to, to_len) >= 0)
+		return 0;
+	if (!udp_errno_from_icmp(errno))
+		return -1;
+	return sendto(fd, d, n, MSG_DONTWAIT, to, to_len) >= 0 ? 0 : -1;
+}
+
 int udp_normalize(int family, const struct sockaddr *addr, socklen_t len,
 		  struct sockaddr_storage *out, socklen_t *out_len)
 {

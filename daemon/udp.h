@@ -55,6 +55,9 @@ const char *udp_error_str(const struct udp_error *e, char buf[static UDP_ERRSTRL
 /* Whether a send or receive failed with an error that an ICMP error queued on the socket
  * also gave it (sk_err): the call may simply be made again, the error queue reports it. */
 bool udp_errno_from_icmp(int err);
+/* sendto(MSG_DONTWAIT), made again once when it fails with such an ICMP error's errno
+ * (the error queue reports that error; the datagram still goes). 0 or -1 with errno. */
+int udp_send(int fd, const void *d, size_t n, const struct sockaddr *to, socklen_t to_len);
 
 /*
  * Writes addr in the form the sockets of family use: an IPv4 address becomes

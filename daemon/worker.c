@@ -260,7 +260,6 @@ static void feed_many(struct worker *w, struct gw_session *gs, const struct rx_s
 {
 	uint64_t heard;
 
-	w->tl.cur = gs;
 	gw_session_lock(gs);
 	/* Errors end the session through the ended callback; drops are counted inside. */
 	for (unsigned i = 0; i < n; i++)
@@ -272,7 +271,6 @@ static void feed_many(struct worker *w, struct gw_session *gs, const struct rx_s
 	if (heard > atomic_load_explicit(&gs->last_rx_ms, memory_order_relaxed))
 		atomic_store_explicit(&gs->last_rx_ms, heard, memory_order_relaxed);
 	gw_session_unlock(gs);
-	w->tl.cur = NULL;
 	gw_session_after(gs);
 }
 
@@ -299,7 +297,7 @@ static int cookie_check(struct worker *w, const struct sockaddr *from, socklen_t
 	rc = dtls_cookie_check(gw->jar, from, flen, d, n, w->hvr, sizeof(w->hvr), &hvr_len);
 	pthread_rwlock_unlock(&gw->jar_lock);
 	if (rc == DTLS_ERR_COOKIE) {
-		if (sendto(w->udp_fd, w->hvr, hvr_len, MSG_DONTWAIT, from, flen) >= 0)
+		if (udp_send(w->udp_fd, w->hvr, hvr_len, from, flen) == 0)
 			atomic_fetch_add_explicit(&gw->st.hvr_sent, 1, memory_order_relaxed);
 	} else if (rc < 0 && !(partial && rc == DTLS_ERR_DECODE)) {
 		char a[GW_ADDRSTRLEN];
@@ -619,8 +617,8 @@ static void send_batch(struct worker *w, unsigned m)
 			/* The first message failed as a GSO send: its datagrams one by one. */
 			gso_off(w, e);
 			for (size_t i = 0; i < h->msg_iovlen; i++)
-				if (sendto(w->udp_fd, h->msg_iov[i].iov_base, h->msg_iov[i].iov_len,
-					   MSG_DONTWAIT, h->msg_name, h->msg_namelen) < 0)
+				if (udp_send(w->udp_fd, h->msg_iov[i].iov_base, h->msg_iov[i].iov_len,
+					     h->msg_name, h->msg_namelen) < 0)
 					send_failed(w, sent, 1, errno);
 			sent++;
 			continue;

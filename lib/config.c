@@ -4,18 +4,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/ct.h"
 #include "handshake/engine.h"
 #include "pki/pki.h"
 
 int dtls_init(void)
 {
 	return crypto_init();
-}
-
-bool dtls_ct_equal(const void *a, const void *b, size_t n)
-{
-	return ct_memeq(a, b, n) == 1;
 }
 
 static uint64_t system_wall_clock(void)

@@ -238,7 +238,7 @@ static bool find_psk(struct dtls_session *s, const uint8_t *id, size_t id_len)
 		}
 	}
 	if (cfg->psk_lookup) {
-		int n = cfg->psk_lookup(cfg->psk_lookup_arg, id, id_len, hs->psk);
+		int n = cfg->psk_lookup(cfg->psk_lookup_arg, s->arg, id, id_len, hs->psk);
 		if (n > 0 && n <= DTLS_MAX_PSK_LEN) {
 			hs->psk_len = (size_t)n;
 			return true;

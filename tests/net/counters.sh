@@ -8,16 +8,11 @@
 need_ctl
 
 # ctl NAME ARGS...: dtlsgwctl against gateway NAME (stderr to $NET_WORK/err).
-ctl() { "$CTL_BIN" -s "$NET_WORK/$1.sock" -t 10 "${@:2}" 2>"$NET_WORK/err"; }
+ctl() { gw_ctl "$@"; }
 jq_() { python3 -c "import json,sys; j=json.load(sys.stdin); v=($1); print(v if not isinstance(v,bool) else int(v))"; }
 
-pair_setup || { fail setup; finish; }
-# A second peer of a that never answers: packets for it wait, then are dropped (no session).
-peer_conf "$NET_WORK/a.conf" c psk_identity=a-c "psk=$(psk_new)" "allowed_ips=10.10.3.0/24" \
-	"endpoint=192.0.2.2:4499"
-gw_start b "$NET_WORK/b.conf"
-gw_start a "$NET_WORK/a.conf"
-check "a-b up" wait_log a "peer b: handshake done" 10
+# c: a second peer of a that never answers: packets for it wait, then are dropped.
+check "a-b up" pair_up_with_silent_peer
 check "ping through the tunnel" ping_ok a 10.10.2.1
 
 echo "== one handshake time, many calls: JSON and Prometheus agree"

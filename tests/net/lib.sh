@@ -315,3 +315,15 @@ need_peer_sim() {
 }
 # ab_setup: namespaces a and b joined by veth, a 192.0.2.1/24 and b 192.0.2.2/24.
 ab_setup() { ns_add a b && link a va 192.0.2.1/24 b vb 192.0.2.2/24; }
+# gw_ctl NAME ARGS...: dtlsgwctl against gateway NAME (stderr to $NET_WORK/err).
+gw_ctl() { "$CTL_BIN" -s "$NET_WORK/$1.sock" -t 10 "${@:2}" 2>"$NET_WORK/err"; }
+# pair_up_with_silent_peer: the usual pair up, and a second peer c of a dialled at
+# 192.0.2.2:4499, where nothing listens (ICMP port unreachable).
+pair_up_with_silent_peer() {
+	pair_setup || return 1
+	peer_conf "$NET_WORK/a.conf" c psk_identity=a-c "psk=$(psk_new)" \
+		"allowed_ips=10.10.3.0/24" "endpoint=192.0.2.2:4499"
+	gw_start b "$NET_WORK/b.conf"
+	gw_start a "$NET_WORK/a.conf"
+	wait_log a "peer b: handshake done" 10
+}

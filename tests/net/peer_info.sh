@@ -6,17 +6,12 @@
 need_ctl
 
 # ctl NAME ARGS...: dtlsgwctl against gateway NAME (stderr to $NET_WORK/err).
-ctl() { "$CTL_BIN" -s "$NET_WORK/$1.sock" -t 10 "${@:2}" 2>"$NET_WORK/err"; }
+ctl() { gw_ctl "$@"; }
 field() { ctl "$1" --json peer "$2" | python3 -c "import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print('null' if v is None else v)" "$3"; }
 state_is() { test "$(field "$1" "$2" state)" = "$3"; }
 
-pair_setup || { fail setup; finish; }
 # c: nothing listens at its endpoint (ICMP port unreachable: the handshake fails at once)
-peer_conf "$NET_WORK/a.conf" c psk_identity=a-c "psk=$(psk_new)" "allowed_ips=10.10.3.0/24" \
-	"endpoint=192.0.2.2:4499"
-gw_start b "$NET_WORK/b.conf"
-gw_start a "$NET_WORK/a.conf"
-check "a-b up" wait_log a "peer b: handshake done" 10
+check "a-b up" pair_up_with_silent_peer
 
 echo "== a failing peer: its last error, its handshakes, its next dial"
 check "c failed" wait_log a "peer c: handshake failed" 5

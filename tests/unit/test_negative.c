@@ -2332,9 +2332,10 @@ static void test_renegotiation_rate_limit(void)
 static unsigned n_psk_cases;
 static char looked_up[DTLS_MAX_PSK_IDENTITY + 1]; /* what the lookup callback was asked */
 
-static int lookup_nothing(void *arg, const uint8_t *id, size_t len, uint8_t key[DTLS_MAX_PSK_LEN])
+static int lookup_nothing(void *arg, void *session_arg, const uint8_t *id, size_t len,
+			  uint8_t key[DTLS_MAX_PSK_LEN])
 {
-	(void)arg, (void)key;
+	(void)arg, (void)session_arg, (void)key;
 	snprintf(looked_up, sizeof(looked_up), "%.*s", (int)len, (const char *)id);
 	return -1;
 }

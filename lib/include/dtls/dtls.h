@@ -46,8 +46,6 @@ extern "C" {
 
 /* Initialises the crypto libraries; call once before anything else. */
 DTLS_API DTLS_MUST_CHECK int dtls_init(void);
-/* Whether a[0..n) and b[0..n) are equal, in time that depends on n only (for secrets). */
-DTLS_API bool dtls_ct_equal(const void *a, const void *b, size_t n);
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -99,10 +97,12 @@ DTLS_API DTLS_MUST_CHECK int dtls_config_set_psk_hint(struct dtls_config *cfg, c
 /*
  * Server-side key lookup: copy the key for identity into key (at most DTLS_MAX_PSK_LEN
  * bytes) and return its length, or return a negative value for an unknown identity.
- * Called on the session's thread; `arg` is passed through.
+ * Called on the session's thread; `arg` is the config's (passed through), session_arg
+ * that of the session asking (its callbacks' argument), so that the caller can bind
+ * the handshake to the key it hands out.
  */
-typedef int (*dtls_psk_lookup_fn)(void *arg, const uint8_t *identity, size_t identity_len,
-				  uint8_t key[DTLS_MAX_PSK_LEN]);
+typedef int (*dtls_psk_lookup_fn)(void *arg, void *session_arg, const uint8_t *identity,
+				  size_t identity_len, uint8_t key[DTLS_MAX_PSK_LEN]);
 DTLS_API void dtls_config_set_psk_lookup(struct dtls_config *cfg, dtls_psk_lookup_fn fn, void *arg);
 /*
  * Server: how an unknown PSK identity is answered. By default (false) exactly as a wrong
